@@ -1,0 +1,65 @@
+"""The terminal chat: the shipped base, no tokens needed. A thin adapter like any channel."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from bot.engine import Engine
+from bot.messages import Inbound, Reply
+from bot.session import Session
+
+QUIT = {"quit", "exit", "/quit", "/exit"}
+
+
+def render(reply: Reply, translate: Callable[[str, str], str] = lambda lang, text: text) -> str:
+    """A reply as plain text, with choices as numbered lines."""
+    parts = []
+    if reply.warning:
+        parts.append(f"!! {reply.warning}")
+    if reply.notice:
+        parts.append(f"({reply.notice})")
+    if reply.title:
+        parts.append(f"== {reply.title} ==")
+    parts.append(reply.text)
+    for service in reply.services:
+        details = [service.name]
+        details += [
+            v
+            for v in (service.phone, service.address, service.hours, service.url, service.email)
+            if v
+        ]
+        parts.append(" - " + " | ".join(details))
+    if reply.footer:
+        parts.append(reply.footer)
+    for number, choice in enumerate(reply.choices, start=1):
+        parts.append(f"  {number}. {choice.label}")
+    if reply.ask_feedback:
+        parts.append("  0. " + translate(reply.language, "This did not help"))
+    return "\n".join(parts)
+
+
+async def chat(
+    engine: Engine,
+    stdin: TextIO = sys.stdin,
+    stdout: TextIO = sys.stdout,
+    country: str | None = None,
+    lang: str | None = None,
+) -> None:
+    """Talk with the engine until end of input or 'quit'."""
+    session = Session(country=country, language=lang)
+    print("Puente — type your question (quit to leave).", file=stdout)
+    loop = asyncio.get_running_loop()
+    while True:
+        print("> ", end="", file=stdout, flush=True)
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line or line.strip().lower() in QUIT:
+            print(file=stdout)
+            return
+        outcome = await engine.handle(Inbound("terminal", "local", text=line), session)
+        for reply in outcome.replies:
+            print(render(reply, engine.library.current.locales.text), file=stdout)
+            print(file=stdout)
+        session = outcome.session or Session()

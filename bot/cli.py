@@ -1,0 +1,164 @@
+"""The `puente` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.explain import explain
+from bot.matching import Match
+from bot.snapshot import DEFAULT_LOCALES, Library, Snapshot, build_snapshot
+
+DEFAULT_KNOWLEDGE = Path("knowledge")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="puente", description=__doc__)
+    commands = parser.add_subparsers(dest="command")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--knowledge",
+            type=Path,
+            default=DEFAULT_KNOWLEDGE,
+            help="knowledge folder (default: knowledge/)",
+        )
+        sub.add_argument("--locales", type=Path, default=DEFAULT_LOCALES, help=argparse.SUPPRESS)
+        return sub
+
+    chat = command("chat", "talk with Puente in this terminal")
+    chat.add_argument("--country", help="your country code, e.g. tt")
+    chat.add_argument("--lang", help="your language, e.g. es")
+    ask = command("ask", "match one message (or a batch) and print the decision")
+    ask.add_argument("text", nargs="*", help="the message")
+    ask.add_argument("--country", help="the user's country code")
+    ask.add_argument("--lang", help="the user's chosen language")
+    output = ask.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument("--explain", action="store_true", help="show why the entry won")
+    ask.add_argument("--batch", type=Path, help="a JSON Lines file of {text, country, lang}")
+    check = command("check", "validate the knowledge base and locales")
+    check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
+    bench = command("bench", "measure load, memory and matching speed on a large generated base")
+    bench.add_argument("--questions", type=int, default=50_000)
+    bench.add_argument("--messages", type=int, default=3_000)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    command = args.command or "chat"
+    if args.command is None:
+        args = _parser().parse_args(["chat"])
+    handlers = {"chat": _chat, "ask": _ask, "check": _check, "bench": _bench}
+    try:
+        return handlers[command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _load(args: argparse.Namespace, out: TextIO = sys.stderr) -> Snapshot:
+    snapshot = build_snapshot(args.knowledge, args.locales)
+    if snapshot.errors:
+        print(
+            f"{len(snapshot.errors)} problem(s) in the content; run 'puente check' for the "
+            "list. Serving the entries that are valid.",
+            file=out,
+        )
+    return snapshot
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.channels.terminal import chat
+    from bot.engine import Engine
+
+    engine = Engine(Library(_load(args)))
+    asyncio.run(chat(engine, country=args.country, lang=args.lang))
+    return 0
+
+
+def decision(match: Match) -> dict[str, Any]:
+    """The JSON form of a decision, as `ask --json` and `--batch` print it."""
+    return {
+        "id": match.entry.id if match.entry else None,
+        "score": match.score,
+        "lang": match.language,
+        "country": match.country,
+        "alternatives": [entry.id for entry in match.alternatives],
+    }
+
+
+def _ask(args: argparse.Namespace) -> int:
+    snapshot = _load(args)
+    matcher = snapshot.matcher
+    if args.batch:
+        try:
+            lines = args.batch.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            print(f"puente: cannot read {args.batch}: {exc.strerror}", file=sys.stderr)
+            return 2
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                text = str(item["text"])
+            except (ValueError, KeyError, TypeError):
+                print(f'puente: {args.batch}:{number}: expected {{"text": ...}}', file=sys.stderr)
+                print(
+                    json.dumps(
+                        {
+                            "id": None,
+                            "score": 0,
+                            "lang": None,
+                            "country": None,
+                            "alternatives": [],
+                            "error": "bad line",
+                        }
+                    )
+                )
+                continue
+            match = matcher.match(text, item.get("country") or None, item.get("lang") or None)
+            print(json.dumps(decision(match), ensure_ascii=False))
+        return 0
+    text = " ".join(args.text)
+    if not text.strip():
+        print("puente ask: give a message, or --batch FILE", file=sys.stderr)
+        return 2
+    match = matcher.match(text, args.country, args.lang)
+    if args.json:
+        print(json.dumps(decision(match), ensure_ascii=False))
+    elif args.explain:
+        print(explain(match, snapshot))
+    else:
+        entry = match.entry
+        print(f"{entry.id} ({match.score})" if entry else f"not sure ({match.score})")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    directory = args.directory or args.knowledge
+    snapshot = build_snapshot(directory, args.locales)
+    for problem in snapshot.problems:
+        print(problem)
+    errors = len(snapshot.errors)
+    warnings = len(snapshot.problems) - errors
+    base = snapshot.base
+    print(
+        f"{len(base.entries)} entries in {len(base.countries)} countries: {errors} error(s), "
+        f"{warnings} warning(s)"
+    )
+    return 1 if errors else 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from bot.bench import run
+
+    return run(args.knowledge, args.locales, args.questions, args.messages)

@@ -1,0 +1,193 @@
+"""Turn text into matching features: shared concepts (language-free) and stemmed terms.
+
+Steps, in order: tokenise and fold; expand SMS shorthand; correct typos against known words;
+find lexicon phrases, longest first, and replace them by their concept; keep the remaining
+content words as stemmed terms. Entries and messages go through the same steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from bot.locales import Locales
+from bot.matching.language import Detection, LanguageDetector
+from bot.matching.spelling import Speller
+from bot.normalise import split_sentences, stem, tokens
+
+CONCEPT_WEIGHT = 1.0
+TERM_WEIGHT = 0.7
+CORRECTED_WEIGHT = 0.8  # a guessed word counts a little less than one typed right
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One unit of meaning found in a text: 'c:<concept>' or 't:<stem>'."""
+
+    key: str
+    weight: float
+    source: str  # the words that produced it, for --explain
+    sentence: int = 0
+
+
+@dataclass
+class Analysis:
+    """What was understood of one text."""
+
+    language: Detection
+    words: list[str]
+    features: list[Feature] = field(default_factory=list)
+    unknown: list[tuple[str, int]] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+    sentences: int = 1
+
+
+class Analyzer:
+    """Built once per knowledge base and locales; analyses any text in microseconds."""
+
+    def __init__(self, locales: Locales, corpus_words: Iterable[str]) -> None:
+        self.locales = locales
+        self.languages = tuple(locales.languages)
+        self._phrases: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
+        self.max_phrase = 1
+        vocabularies: dict[str, set[str]] = {lang: set() for lang in self.languages}
+        for concept, by_lang in locales.concepts.items():
+            for lang, phrases in by_lang.items():
+                table = self._phrases.setdefault(lang, {})
+                for phrase in phrases:
+                    words = tokens(phrase)
+                    if not words:
+                        continue
+                    key = tuple(stem(w, lang) for w in words)
+                    table[key] = tuple(dict.fromkeys((*table.get(key, ()), concept)))
+                    self.max_phrase = max(self.max_phrase, len(key))
+                    vocabularies.setdefault(lang, set()).update(words)
+        self._first = {lang: {key[0] for key in table} for lang, table in self._phrases.items()}
+        function_words: dict[str, set[str]] = {}
+        for code, language in locales.languages.items():
+            function_words[code] = set(language.stopwords) | set(language.shorthand)
+            for group in (
+                language.greetings,
+                language.thanks,
+                language.emergency,
+                *language.commands.values(),
+            ):
+                vocabularies[code].update(w for phrase in group for w in phrase)
+        self.detector = LanguageDetector(vocabularies, function_words)
+        known = set(corpus_words)
+        for vocabulary in (*vocabularies.values(), *function_words.values()):
+            known.update(vocabulary)
+        for language in locales.languages.values():
+            for expansion in language.shorthand.values():
+                known.update(expansion)
+        self.speller = Speller(known)
+
+    def stopword(self, word: str, lang: str) -> bool:
+        """Whether `word` carries no meaning in `lang`."""
+        language = self.locales.languages.get(lang)
+        return language is not None and word in language.stopwords
+
+    def analyse(self, text: str, prior: Sequence[str] = (), default: str = "en") -> Analysis:
+        """Analyse a user's message: detect its language, correct it, extract features."""
+        sentences = split_sentences(text) or [text]
+        per_sentence = [tokens(s) for s in sentences]
+        words = [w for ws in per_sentence for w in ws]
+        detection = self.detector.detect(text, words, prior, default)
+        order = tuple(dict.fromkeys((*detection.ranking[:2], *prior, *detection.ranking)))
+        analysis = Analysis(detection, words, sentences=len(sentences))
+        for index, sentence_words in enumerate(per_sentence):
+            expanded, corrected = self._prepare(sentence_words, order, analysis)
+            self._extract(expanded, corrected, order, index, analysis)
+        return analysis
+
+    def analyse_known(self, text: str, lang: str) -> list[Feature]:
+        """Features of a text whose language is known (knowledge entries): no guessing."""
+        detection = Detection(lang, 1.0, (lang,))
+        analysis = Analysis(detection, tokens(text))
+        expanded = self._expand(analysis.words, (lang,))
+        self._extract(expanded, set(), (lang,), 0, analysis)
+        return analysis.features
+
+    def _expand(self, words: list[str], order: Sequence[str]) -> list[str]:
+        result: list[str] = []
+        languages = self.locales.languages
+        for word in words:
+            replaced = None
+            for lang in order:
+                language = languages.get(lang)
+                if language is not None and word in language.shorthand:
+                    replaced = language.shorthand[word]
+                    break
+            result.extend(replaced or (word,))
+        return result
+
+    def _prepare(
+        self, words: list[str], order: Sequence[str], analysis: Analysis
+    ) -> tuple[list[str], set[int]]:
+        fixed: list[str] = []
+        corrected: set[int] = set()
+        speller = self.speller
+        for word in self._expand(words, order[:2]):
+            if word in speller or not word.isalpha():
+                fixed.append(word)
+                continue
+            guess = speller.correct(word)
+            if guess is None:
+                fixed.append(word)
+                continue
+            analysis.corrections.append((word, guess))
+            corrected.add(len(fixed))
+            fixed.append(guess)
+        return fixed, corrected
+
+    def _extract(
+        self,
+        words: list[str],
+        corrected: set[int],
+        order: Sequence[str],
+        sentence: int,
+        analysis: Analysis,
+    ) -> None:
+        lang = order[0]
+        stems = {code: [stem(w, code) for w in words] for code in order if code in self._phrases}
+        i = 0
+        while i < len(words):
+            span, concepts = self._phrase_at(stems, words, i, order)
+            if concepts:
+                weight = CONCEPT_WEIGHT * (
+                    CORRECTED_WEIGHT if corrected & set(range(i, i + span)) else 1.0
+                )
+                source = " ".join(words[i : i + span])
+                analysis.features.extend(
+                    Feature("c:" + c, weight, source, sentence) for c in concepts
+                )
+                i += span
+                continue
+            word = words[i]
+            i += 1
+            if any(self.stopword(word, code) for code in order[:2]) or len(word) < 2:
+                continue
+            if word not in self.speller:
+                analysis.unknown.append((word, sentence))
+                continue
+            weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)
+            term = stems[lang][i - 1] if lang in stems else stem(word, lang)
+            analysis.features.append(Feature("t:" + term, weight, word, sentence))
+
+    def _phrase_at(
+        self, stems: dict[str, list[str]], words: list[str], start: int, order: Sequence[str]
+    ) -> tuple[int, tuple[str, ...]]:
+        best: tuple[int, tuple[str, ...]] = (1, ())
+        for lang in order:
+            row = stems.get(lang)
+            if row is None or row[start] not in self._first[lang]:
+                continue
+            table = self._phrases[lang]
+            for span in range(min(self.max_phrase, len(row) - start), best[0] - 1, -1):
+                found = table.get(tuple(row[start : start + span]))
+                if found and span >= best[0] and (span > best[0] or not best[1]):
+                    if span == 1 and self.stopword(words[start], order[0]):
+                        continue
+                    best = (span, found)
+                    break
+        return best

@@ -1,0 +1,103 @@
+"""The inverted index: built once per knowledge base, read by every message.
+
+Each entry becomes a bag of features weighted by where they appear (a word in the title or in
+most example questions says more than one deep in the answer), saturated as in BM25F, and
+posted under the entry's country so a message only looks at its own country and the region.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.knowledge.model import REGION, Entry, KnowledgeBase
+from bot.locales import Locales
+from bot.matching.analysis import Analyzer, Feature
+from bot.normalise import tokens
+
+TITLE, KEYWORDS, QUESTIONS, QUESTION_SHARE, ANSWER, SMS = 3.0, 2.5, 1.0, 3.0, 1.0, 0.5
+SATURATION = 2.0
+
+
+@dataclass(frozen=True)
+class Posting:
+    """An entry holding a feature, with the feature's saturated weight in it (0..1)."""
+
+    entry: int
+    weight: float
+
+
+class Index:
+    """Features → entries, per country, with inverse document frequencies."""
+
+    def __init__(self, base: KnowledgeBase, locales: Locales) -> None:
+        self.base = base
+        self.entries = base.entries
+        self.analyzer = Analyzer(locales, _corpus_words(base))
+        self.features: list[dict[str, float]] = [self._entry_features(e) for e in self.entries]
+        document_frequency: dict[str, int] = defaultdict(int)
+        for features in self.features:
+            for key in features:
+                document_frequency[key] += 1
+        total = max(len(self.entries), 1)
+        self.idf = {
+            key: math.log(1 + (total - df + 0.5) / (df + 0.5))
+            for key, df in document_frequency.items()
+        }
+        self.idf_unseen = math.log(1 + (total + 0.5) / 0.5)
+        self.postings: dict[str, dict[str, list[Posting]]] = defaultdict(dict)
+        for number, (entry, features) in enumerate(zip(self.entries, self.features, strict=True)):
+            scope = self.postings[entry.country or REGION]
+            for key, tf in features.items():
+                scope.setdefault(key, []).append(Posting(number, tf / (tf + SATURATION)))
+
+    def scopes(self, country: str | None) -> tuple[str, ...]:
+        """The posting lists a message in `country` looks at: the country's, then the region's."""
+        if country is None:
+            return tuple(self.postings)
+        return (country, REGION) if country in self.postings else (REGION,)
+
+    def _entry_features(self, entry: Entry) -> dict[str, float]:
+        tf: dict[str, float] = defaultdict(float)
+        analyse = self.analyzer.analyse_known
+
+        def add(features: list[Feature], weight: float) -> None:
+            for key in {f.key for f in features}:
+                tf[key] += weight
+
+        for lang, text in entry.title.items():
+            add(analyse(text, lang), TITLE)
+        for lang, words in entry.keywords.items():
+            add([f for w in words for f in analyse(w, lang)], KEYWORDS)
+        for lang, text in entry.answer.items():
+            add(analyse(text, lang), ANSWER)
+        for lang, text in entry.sms.items():
+            add(analyse(text, lang), SMS)
+        asked = [
+            {f.key for f in analyse(q, lang)} for lang, qs in entry.questions.items() for q in qs
+        ]
+        if asked:
+            counts: dict[str, int] = defaultdict(int)
+            for keys in asked:
+                for key in keys:
+                    counts[key] += 1
+            for key, count in counts.items():
+                tf[key] += QUESTIONS + QUESTION_SHARE * count / len(asked)
+        return dict(tf)
+
+
+def _corpus_words(base: KnowledgeBase) -> set[str]:
+    words: set[str] = set()
+    for entry in base.entries:
+        for field in (entry.title, entry.answer, entry.sms):
+            for text in field.values():
+                words.update(tokens(text))
+        for group in (entry.questions, entry.keywords):
+            for items in group.values():
+                for text in items:
+                    words.update(tokens(text))
+    for country in base.countries.values():
+        for name in (*country.names.values(), *country.aliases):
+            words.update(tokens(name))
+    return words

@@ -1,0 +1,188 @@
+"""A message → the best entry, or an honest "not sure" with suggestions.
+
+Pure and synchronous: analyse → look up the country's postings → score → decide.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from bot.knowledge.model import REGION, Entry, KnowledgeBase
+from bot.locales import Locales
+from bot.matching.analysis import Analysis, Feature
+from bot.matching.index import Index
+from bot.matching.places import Mention, PlaceFinder
+
+REGION_FACTOR = 0.85  # a country's own entry beats a regional one that says the same
+UNKNOWN_SHARE = 0.35  # an unrecognised word weighs this share of the rarest known word
+ANSWER_AT = 30  # below this score the matcher says it is not sure
+SUGGEST_AT = 12  # candidates below this are not even worth suggesting
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One scored entry, with the features that earned its score."""
+
+    entry: Entry
+    score: int
+    weight: float
+    matched: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    """The decision for one message, with what is needed to explain it."""
+
+    entry: Entry | None
+    score: int
+    language: str  # the language to answer in
+    detected: str  # the language the message was written in
+    country: str | None  # the country whose entries were searched
+    candidates: tuple[Candidate, ...] = ()
+    mention: Mention | None = None
+    analysis: Analysis | None = None
+    reason: str = ""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def alternatives(self) -> tuple[Entry, ...]:
+        """Up to three other entries worth suggesting."""
+        best = self.entry.id if self.entry else None
+        return tuple(c.entry for c in self.candidates if c.entry.id != best)[:3]
+
+
+class Matcher:
+    """Holds the index of one knowledge base; `match` is safe to call from anywhere."""
+
+    def __init__(self, base: KnowledgeBase, locales: Locales) -> None:
+        self.base = base
+        self.locales = locales
+        self.index = Index(base, locales)
+        self.places = PlaceFinder(base.countries, locales)
+        self._greetings: set[tuple[str, ...]] = set()
+        self._thanks: set[tuple[str, ...]] = set()
+        for language in locales.languages.values():
+            self._greetings.update(language.greetings)
+            self._thanks.update(language.thanks)
+
+    def match(self, text: str, country: str | None = None, lang: str | None = None) -> Match:
+        """Find the entry that answers `text` for a user in `country` speaking `lang`."""
+        prior = [lang] if lang else []
+        home = self.base.countries.get(country or "")
+        if home is not None:
+            prior.extend(home.languages)
+        analysis = self.index.analyzer.analyse(text[:2000], prior)
+        detected = lang or analysis.language.language
+        mention = self.places.destination(analysis.words, country)
+        scope_country = mention.country if mention else country
+        social = self._social(analysis.words)
+        if social:
+            return Match(None, 0, detected, detected, scope_country, (), mention, analysis, social)
+        candidates = self._score(analysis, scope_country)
+        best = candidates[0] if candidates and candidates[0].score >= ANSWER_AT else None
+        shown = tuple(c for c in candidates if c.score >= SUGGEST_AT)[:4]
+        if best is None:
+            reason = "nothing in the base matches" if not shown else "not sure"
+            return Match(
+                None,
+                shown[0].score if shown else 0,
+                detected,
+                detected,
+                scope_country,
+                shown,
+                mention,
+                analysis,
+                reason,
+            )
+        answer_lang, notes = self.answer_language(best.entry, detected)
+        return Match(
+            best.entry,
+            best.score,
+            answer_lang,
+            detected,
+            scope_country,
+            shown,
+            mention,
+            analysis,
+            "matched",
+            notes,
+        )
+
+    def answer_language(self, entry: Entry, wanted: str) -> tuple[str, tuple[str, ...]]:
+        """The language to show `entry` in for a reader of `wanted`, along the fallback chain."""
+        for lang in self.locales.chain(wanted):
+            if lang in entry.answer:
+                note = () if lang == wanted else (f"no {wanted} text; answered in {lang}",)
+                return lang, note
+        first = next(iter(entry.answer))
+        return first, (f"no {wanted} text; answered in {first}",)
+
+    def _social(self, words: list[str]) -> str:
+        """'greeting' or 'thanks' when the message is only that, else ''."""
+        if not words or len(words) > 6:
+            return ""
+        found = ""
+        i = 0
+        while i < len(words):
+            for span in range(min(4, len(words) - i), 0, -1):
+                phrase = tuple(words[i : i + span])
+                if phrase in self._thanks or phrase in self._greetings:
+                    found = "thanks" if phrase in self._thanks or found == "thanks" else "greeting"
+                    i += span
+                    break
+            else:
+                return ""
+        return found
+
+    def _score(self, analysis: Analysis, country: str | None) -> list[Candidate]:
+        index = self.index
+        query: dict[str, Feature] = {}
+        for feature in analysis.features:
+            kept = query.get(feature.key)
+            if kept is None or feature.weight > kept.weight:
+                query[feature.key] = feature
+        mass: dict[int, float] = defaultdict(float)
+        for feature in query.values():
+            mass[feature.sentence] += index.idf.get(feature.key, index.idf_unseen) * feature.weight
+        for _, sentence in analysis.unknown:
+            mass[sentence] += index.idf_unseen * UNKNOWN_SHARE
+        total_mass = sum(mass.values())
+        if total_mass <= 0:
+            return []
+        totals: dict[int, float] = defaultdict(float)
+        by_sentence: dict[tuple[int, int], float] = defaultdict(float)
+        matched: dict[int, list[tuple[str, float]]] = defaultdict(list)
+        for scope in index.scopes(country):
+            factor = REGION_FACTOR if scope == REGION and country is not None else 1.0
+            table = index.postings.get(scope, {})
+            for key, feature in query.items():
+                postings = table.get(key)
+                if not postings:
+                    continue
+                base = index.idf.get(key, index.idf_unseen) * feature.weight * factor
+                for posting in postings:
+                    gain = base * posting.weight
+                    totals[posting.entry] += gain
+                    by_sentence[posting.entry, feature.sentence] += gain
+                    matched[posting.entry].append((key, round(gain, 2)))
+        candidates = []
+        for number, weight in totals.items():
+            coverage = weight / total_mass
+            if analysis.sentences > 1:
+                # In a long story the need is often one sentence: judge that sentence alone too.
+                best_sentence = max(
+                    by_sentence.get((number, s), 0.0) / m for s, m in mass.items() if m > 0
+                )
+                coverage = max(coverage, 0.9 * best_sentence)
+            score = round(min(1.0, coverage / 0.75) * 100)
+            candidates.append(
+                Candidate(
+                    index.entries[number],
+                    score,
+                    weight,
+                    tuple(sorted(matched[number], key=lambda m: -m[1])),
+                )
+            )
+        candidates.sort(key=lambda c: (-c.weight, c.entry.id))
+        return candidates

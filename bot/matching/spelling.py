@@ -1,0 +1,68 @@
+"""Typo correction against the words the base and the lexicon know.
+
+A deletion index (the SymSpell idea) finds candidates within one or two edits with a few
+dictionary look-ups; rapidfuzz then ranks them. No message ever scans the whole vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from rapidfuzz.distance import DamerauLevenshtein
+
+MIN_LENGTH = 5  # shorter words have too many neighbours to correct safely
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def max_edits(word: str) -> int:
+    """How many edits a word of this length may be away from the one meant."""
+    return 1 if len(word) < 8 else 2
+
+
+class Speller:
+    """Suggests the known word a mistyped word was meant to be."""
+
+    def __init__(self, words: Iterable[str], frequency: Mapping[str, int] | None = None) -> None:
+        self.words = frozenset(words)
+        self.frequency = frequency or {}
+        index: dict[str, list[str]] = {}
+        for word in self.words:
+            if len(word) >= MIN_LENGTH - 1 and not word.isdigit():
+                for deleted in _deletes(word):
+                    index.setdefault(deleted, []).append(word)
+        self._index = index
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.words
+
+    def correct(self, word: str) -> str | None:
+        """The known word closest to `word`, or None when there is no safe guess."""
+        if word in self.words:
+            return word
+        if len(word) < MIN_LENGTH or not word.isalpha():
+            return None
+        candidates: set[str] = set(self._index.get(word, ()))
+        for deleted in _deletes(word):
+            if deleted in self.words:
+                candidates.add(deleted)
+            candidates.update(self._index.get(deleted, ()))
+        limit = max_edits(word)
+        if not candidates and limit > 1:
+            for deleted in _deletes(word):
+                for twice in _deletes(deleted):
+                    if twice in self.words:
+                        candidates.add(twice)
+                    candidates.update(self._index.get(twice, ()))
+        best: tuple[int, int, int, str] | None = None
+        for candidate in candidates:
+            distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
+            if distance > limit:
+                continue
+            # Same first letter and a frequent word break ties: people rarely mistype the start.
+            key = (distance, candidate[0] != word[0], -self.frequency.get(candidate, 0), candidate)
+            if best is None or key < best:
+                best = key
+        return best[3] if best else None
