@@ -1,13 +1,15 @@
 """Typo correction against the words the base and the lexicon know.
 
-A deletion index (the SymSpell idea) finds candidates within one or two edits with a few
-dictionary look-ups; rapidfuzz then ranks them. No message ever scans the whole vocabulary.
+A deletion index (the SymSpell idea) finds candidates one edit away with a few dictionary
+look-ups; for long words, rapidfuzz searches two edits among words of about the same length.
+No message ever scans the whole vocabulary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 MIN_LENGTH = 5  # shorter words have too many neighbours to correct safely
@@ -34,6 +36,11 @@ class Speller:
                 for deleted in _deletes(word):
                     index.setdefault(deleted, []).append(word)
         self._index = index
+        by_length: dict[int, list[str]] = {}
+        for word in self.words:
+            if len(word) >= 6 and word.isalpha():
+                by_length.setdefault(len(word), []).append(word)
+        self._by_length = by_length
 
     def __contains__(self, word: str) -> bool:
         return word in self.words
@@ -51,11 +58,14 @@ class Speller:
             candidates.update(self._index.get(deleted, ()))
         limit = max_edits(word)
         if not candidates and limit > 1:
-            for deleted in _deletes(word):
-                for twice in _deletes(deleted):
-                    if twice in self.words:
-                        candidates.add(twice)
-                    candidates.update(self._index.get(twice, ()))
+            # Two edits: rapidfuzz over the words of about the same length, in C.
+            nearby = [
+                w for n in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(n, ())
+            ]
+            found = process.extract(
+                word, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5
+            )
+            candidates.update(choice for choice, _distance, _index in found)
         best: tuple[int, int, int, str] | None = None
         for candidate in candidates:
             distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)

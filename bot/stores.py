@@ -1,0 +1,216 @@
+"""Where sessions live: SQLite for one machine, Redis when several processes share the work.
+
+Every store keeps the same contract (tests/test_stores.py runs one suite against each): sessions
+by an opaque key, markers that remember a redelivered update for a day, and a per-user lock so
+one user's messages are handled one at a time, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import sqlite3
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from bot.session import Session
+
+DAY = 86_400
+LOCK_SECONDS = 30  # a lock outlives no crashed process by more than this
+
+
+def session_key(secret: str, channel: str, user: str) -> str:
+    """An HMAC of channel and user id: no phone number or chat id is ever stored in clear."""
+    message = f"{channel}\0{user}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class SessionStore(ABC):
+    """The contract every session store keeps."""
+
+    @abstractmethod
+    async def load(self, key: str) -> Session | None:
+        """The stored session, or None."""
+
+    @abstractmethod
+    async def save(self, key: str, session: Session) -> None:
+        """Store (or replace) a session."""
+
+    @abstractmethod
+    async def delete(self, key: str) -> None:
+        """Forget a session entirely."""
+
+    @abstractmethod
+    async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
+        """Record `marker` → `value` unless already there; return the earlier value if it was."""
+
+    @abstractmethod
+    async def recall(self, marker: str) -> str | None:
+        """The value recorded for `marker`, if it has not expired."""
+
+    @abstractmethod
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        """Hold the user's lock while one message is handled."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class _LocalLocks:
+    """Per-key asyncio locks for stores used by one process."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # drop idle locks so memory does not grow with users
+                del self._users[key], self._locks[key]
+
+
+class SqliteStore(SessionStore):
+    """Sessions in one SQLite file (WAL), for a single `puente serve` process."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._guard = threading.Lock()
+        with self._guard:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, "
+                "data TEXT NOT NULL, updated REAL NOT NULL)"
+            )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS markers (marker TEXT PRIMARY KEY, "
+                "value TEXT NOT NULL, expires REAL NOT NULL)"
+            )
+        self._locks = _LocalLocks()
+
+    def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
+        with self._guard:
+            return self._db.execute(sql, args).fetchall()
+
+    async def _call(self, sql: str, *args: object) -> list[tuple[object, ...]]:
+        return await asyncio.to_thread(self._run, sql, args)
+
+    async def load(self, key: str) -> Session | None:
+        rows = await self._call("SELECT data FROM sessions WHERE key = ?", key)
+        return Session.from_json(str(rows[0][0])) if rows else None
+
+    async def save(self, key: str, session: Session) -> None:
+        await self._call(
+            "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+            "SET data = excluded.data, updated = excluded.updated",
+            key,
+            session.to_json(),
+            time.time(),
+        )
+
+    async def delete(self, key: str) -> None:
+        await self._call("DELETE FROM sessions WHERE key = ?", key)
+
+    async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
+        now = time.time()
+
+        def work() -> str | None:
+            with self._guard:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
+                    row = self._db.execute(
+                        "SELECT value FROM markers WHERE marker = ?", (marker,)
+                    ).fetchone()
+                    if row is None:
+                        self._db.execute(
+                            "INSERT INTO markers VALUES (?, ?, ?)", (marker, value, now + ttl)
+                        )
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            return None if row is None else str(row[0])
+
+        return await asyncio.to_thread(work)
+
+    async def recall(self, marker: str) -> str | None:
+        rows = await self._call(
+            "SELECT value FROM markers WHERE marker = ? AND expires >= ?", marker, time.time()
+        )
+        return str(rows[0][0]) if rows else None
+
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(key)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._db.close)
+
+
+class RedisStore(SessionStore):
+    """Sessions in Redis, shared by every `puente serve` process behind a load balancer."""
+
+    def __init__(self, url: str, prefix: str = "puente:") -> None:
+        from redis.asyncio import Redis
+
+        self._redis = Redis.from_url(url)
+        self._prefix = prefix
+
+    async def load(self, key: str) -> Session | None:
+        data = await self._redis.get(self._prefix + "s:" + key)
+        return Session.from_json(data) if data is not None else None
+
+    async def save(self, key: str, session: Session) -> None:
+        await self._redis.set(self._prefix + "s:" + key, session.to_json())
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + "s:" + key)
+
+    async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
+        name = self._prefix + "m:" + marker
+        if await self._redis.set(name, value, nx=True, ex=ttl):
+            return None
+        earlier = await self._redis.get(name)
+        return earlier.decode() if isinstance(earlier, bytes) else earlier
+
+    async def recall(self, marker: str) -> str | None:
+        value = await self._redis.get(self._prefix + "m:" + marker)
+        return value.decode() if isinstance(value, bytes) else value
+
+    @asynccontextmanager
+    async def _hold(self, key: str) -> AsyncIterator[None]:
+        # A Redis lock orders one user's messages across processes, as aiogram's isolation does.
+        lock = self._redis.lock(
+            self._prefix + "l:" + key,
+            timeout=LOCK_SECONDS,
+            blocking_timeout=LOCK_SECONDS,
+            sleep=0.01,
+        )
+        async with lock:
+            yield
+
+    def lock(self, key: str) -> AbstractAsyncContextManager[None]:
+        return self._hold(key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def open_store(spec: str) -> SessionStore:
+    """A store from SESSION_STORE: a redis:// URL, or a SQLite file path."""
+    if spec.startswith(("redis://", "rediss://", "unix://")):
+        return RedisStore(spec)
+    return SqliteStore(spec)
