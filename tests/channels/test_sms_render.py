@@ -1,0 +1,66 @@
+"""SMS replies: the entry's own short text first, GSM-7, numbered choices, pages for MORE."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.gsm import is_gsm, segments
+from bot.channels.sms_render import render
+from bot.knowledge.model import Service
+from bot.messages import Choice, Reply
+
+SPANISH = {
+    "Reply with a number:": "Responda con un número:",
+    "Reply 0 if this did not help.": "Responda 0 si esto no le sirvió.",
+    "Reply MORE for the rest.": "Responda MAS para ver el resto.",
+}
+
+
+def translate(lang: str, text: str) -> str:
+    return SPANISH.get(text, text) if lang == "es" else text
+
+
+def test_short_answer_with_choices_and_feedback_fits_in_one_message() -> None:
+    reply = Reply(
+        "Texto largo",
+        "answer",
+        "es",
+        title="Clínica",
+        short="Clínica Ejemplo: gratis.",
+        services=(Service("Clínica Ejemplo", phone="+1 868 555 0100"),),
+        footer="Revisado el 2026-10-01. Confirme en https://www.example.org/clinic/",
+        choices=(Choice("Menú", "menu"),),
+        ask_feedback=True,
+    )
+    assert render(reply, translate) == [
+        "Clinica Ejemplo: gratis.\n"
+        "Clinica Ejemplo: +1 868 555 0100\n"
+        "Revisado el 2026-10-01. Confirme en example.org/clinic\n"
+        "Responda con un numero: 1=Menu\n"
+        "Responda 0 si esto no le sirvio."
+    ]
+
+
+def test_accents_outside_gsm_are_transliterated() -> None:
+    [part] = render(Reply("Atención médica en el campamento", language="es"), translate)
+    assert part == "Atencion médica en el campamento" and is_gsm(part)
+
+
+@pytest.mark.parametrize("budget", [1, 2, 3])
+def test_long_answers_are_paged_within_the_budget(budget: int) -> None:
+    sentences = [f"Sentence number {n} explains one more step of the process." for n in range(30)]
+    reply = Reply(" ".join(sentences), "answer", "en", choices=(Choice("Menu", "menu"),))
+    pages = render(reply, translate, budget=budget)
+    assert len(pages) > 1
+    assert all(segments(page) <= budget for page in pages)
+    assert all(page.endswith("Reply MORE for the rest.") for page in pages[:-1])
+    assert pages[-1].endswith("1=Menu")
+    sent = " ".join(p.replace("\nReply MORE for the rest.", "") for p in pages)
+    for sentence in sentences:  # nothing is lost between pages
+        assert sentence in sent
+
+
+def test_one_enormous_word_is_still_paged() -> None:
+    pages = render(Reply("x" * 1000), translate, budget=1)
+    assert all(segments(page) <= 1 for page in pages)
+    assert "".join(p.replace("\nReply MORE for the rest.", "") for p in pages) == "x" * 1000
