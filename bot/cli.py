@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, help="a JSON Lines file of {text, country, lang}")
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
+    commands.add_parser("schema", help="print the topic-file format as JSON Schema")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
     bench.add_argument("--questions", type=int, default=50_000)
     bench.add_argument("--messages", type=int, default=3_000)
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "chat"
     if args.command is None:
         args = _parser().parse_args(["chat"])
-    handlers = {"chat": _chat, "ask": _ask, "check": _check, "bench": _bench}
+    handlers = {"chat": _chat, "ask": _ask, "check": _check, "bench": _bench, "schema": _schema}
     try:
         return handlers[command](args)
     except KeyboardInterrupt:
@@ -144,12 +145,15 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from bot.quality import content_warnings
+
     directory = args.directory or args.knowledge
     snapshot = build_snapshot(directory, args.locales)
-    for problem in snapshot.problems:
+    problems = [*snapshot.problems, *content_warnings(snapshot)]
+    for problem in problems:
         print(problem)
     errors = len(snapshot.errors)
-    warnings = len(snapshot.problems) - errors
+    warnings = len(problems) - errors
     base = snapshot.base
     print(
         f"{len(base.entries)} entries in {len(base.countries)} countries: {errors} error(s), "
@@ -162,3 +166,10 @@ def _bench(args: argparse.Namespace) -> int:
     from bot.bench import run
 
     return run(args.knowledge, args.locales, args.questions, args.messages)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from bot.schema import topic_schema
+
+    print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
+    return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.channels.gsm import fits, to_gsm
+from bot.gsm import fits, to_gsm
 from bot.messages import Reply
 
 Translate = Callable[[str, str], str]

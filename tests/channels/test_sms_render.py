@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.gsm import is_gsm, segments
 from bot.channels.sms_render import render
+from bot.gsm import is_gsm, segments
 from bot.knowledge.model import Service
 from bot.messages import Choice, Reply
 
