@@ -40,6 +40,12 @@ class Engine:
     async def handle(self, message: Inbound, session: Session) -> Outcome:
         """Answer one message; pure apart from reading the current snapshot."""
         snapshot = self.library.current
+        if message.payload == "optout":
+            return Outcome((), session.update(opted_out=True, pages=()))
+        if session.opted_out:
+            if message.payload != "optin" and not message.resumes:
+                return Outcome((), session)  # nothing is sent until they opt in again
+            session = session.update(opted_out=False)
         compose = Composer(snapshot, session)
         if session.country is None and message.country_hint in snapshot.base.countries:
             session = session.update(country=message.country_hint)
@@ -102,6 +108,8 @@ class Engine:
         if kind == "country" and (value in base.countries or value == "none"):
             session = session.update(country=None if value == "none" else value)
             return self._done(session, Composer(compose.snapshot, session).country_set())
+        if kind == "optin":
+            return self._done(session, compose.greeting())
         if kind == "forget":
             return Outcome((compose.forgotten(),), None)
         if kind == "more":

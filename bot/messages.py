@@ -22,6 +22,7 @@ class Inbound:
     location: tuple[float, float] | None = None
     country_hint: str | None = None  # e.g. the country of an SMS sender's number
     unsupported: str | None = None  # "sticker", "photo", "voice"...
+    resumes: bool = False  # on Telegram, writing again undoes a block; an SMS needs START
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import secrets
 import sqlite3
 import threading
 import time
@@ -52,6 +53,18 @@ class SessionStore(ABC):
     @abstractmethod
     async def recall(self, marker: str) -> str | None:
         """The value recorded for `marker`, if it has not expired."""
+
+    @abstractmethod
+    async def append(self, log: str, data: str, at: float | None = None) -> None:
+        """Add a record (JSON text) to an append-only log, stamped with `at` or now."""
+
+    @abstractmethod
+    async def records(self, log: str, since: float = 0.0) -> list[tuple[float, str]]:
+        """The records of a log stamped at or after `since`, oldest first."""
+
+    @abstractmethod
+    async def prune(self, log: str, before: float) -> int:
+        """Delete the records stamped before `before`; return how many went."""
 
     @abstractmethod
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
@@ -153,6 +166,24 @@ class SqliteStore(SessionStore):
         )
         return str(rows[0][0]) if rows else None
 
+    async def append(self, log: str, data: str, at: float | None = None) -> None:
+        await self._call("INSERT INTO records VALUES (?, ?, ?)", log, at or time.time(), data)
+
+    async def records(self, log: str, since: float = 0.0) -> list[tuple[float, str]]:
+        rows = await self._call(
+            "SELECT at, data FROM records WHERE log = ? AND at >= ? ORDER BY at, rowid", log, since
+        )
+        return [(float(at), str(data)) for at, data in rows]  # type: ignore[arg-type]
+
+    async def prune(self, log: str, before: float) -> int:
+        def work() -> int:
+            with self._guard:
+                return self._db.execute(
+                    "DELETE FROM records WHERE log = ? AND at < ?", (log, before)
+                ).rowcount
+
+        return await asyncio.to_thread(work)
+
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(key)
 
@@ -189,6 +220,22 @@ class RedisStore(SessionStore):
     async def recall(self, marker: str) -> str | None:
         value = await self._redis.get(self._prefix + "m:" + marker)
         return value.decode() if isinstance(value, bytes) else value
+
+    async def append(self, log: str, data: str, at: float | None = None) -> None:
+        # A sorted set by time; a random prefix keeps identical texts as separate records.
+        member = f"{secrets.token_hex(6)}:{data}"
+        await self._redis.zadd(self._prefix + "r:" + log, {member: at or time.time()})
+
+    async def records(self, log: str, since: float = 0.0) -> list[tuple[float, str]]:
+        found = await self._redis.zrangebyscore(
+            self._prefix + "r:" + log, since, "+inf", withscores=True
+        )
+        return [(float(score), member.decode().split(":", 1)[1]) for member, score in found]
+
+    async def prune(self, log: str, before: float) -> int:
+        return int(
+            await self._redis.zremrangebyscore(self._prefix + "r:" + log, "-inf", f"({before}")
+        )
 
     @asynccontextmanager
     async def _hold(self, key: str) -> AsyncIterator[None]:

@@ -1,0 +1,239 @@
+"""Telegram: python-telegram-bot owns dispatch and sending; the web app owns HTTP.
+
+The `Application` is built with `updater=None`; the /telegram route checks the secret header,
+drops redelivered updates, and puts the rest on the application's queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.telegram_render import render
+from bot.engine import Outcome
+from bot.messages import Inbound
+from bot.service import Conversations
+from bot.session import Session
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_UPDATE_BYTES = 1024 * 1024
+COMMANDS = {
+    "start": "menu",
+    "menu": "menu",
+    "help": "help",
+    "language": "language",
+    "country": "country",
+    "forget": "forget",
+}
+COMMAND_HELP = {
+    "menu": "What do you need help with?",
+    "help": "Keywords",
+    "language": "Change language",
+    "country": "Change country",
+}
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def build_application(
+    settings: Settings, conversations: Conversations
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot Application, with our handlers and rate limiting."""
+    builder = (
+        Application.builder()
+        .token(settings.telegram_token or "")
+        .updater(None)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(64)
+    )
+    if settings.telegram_api_base:
+        builder = builder.base_url(settings.telegram_api_base)
+    application = builder.build()
+    adapter = TelegramAdapter(conversations)
+    private = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
+    application.add_handler(ChatMemberHandler(adapter.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    application.add_handler(CallbackQueryHandler(adapter.on_button))
+    application.add_handler(CommandHandler(list(COMMANDS), adapter.on_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.TEXT, adapter.on_text))
+    application.add_handler(MessageHandler(private & filters.LOCATION, adapter.on_location))
+    application.add_handler(MessageHandler(private, adapter.on_other))
+    application.add_error_handler(adapter.on_error)
+    return application
+
+
+class TelegramAdapter:
+    """Turns updates into Inbound messages and sends the rendered replies back."""
+
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+
+    async def _run(self, update: Update, context: Context, **fields: Any) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return
+        message = Inbound("telegram", str(user.id), resumes=True, **fields)
+        chat_id = chat.id
+
+        async def deliver(outcome: Outcome, session: Session | None) -> tuple[str, Session | None]:
+            await self._send(context, chat_id, outcome)
+            return "", session
+
+        await self.conversations.handle(message, deliver)
+
+    async def _send(self, context: Context, chat_id: int, outcome: Outcome) -> None:
+        translate = self.conversations.engine.library.current.locales.text
+        for reply in outcome.replies:
+            for part in render(reply, translate):
+                markup = None
+                if part.buttons:
+                    markup = InlineKeyboardMarkup(
+                        [
+                            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+                            for row in part.buttons
+                        ]
+                    )
+                await context.bot.send_message(
+                    chat_id,
+                    part.html,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        """A text message."""
+        assert update.effective_message is not None
+        await self._run(update, context, text=update.effective_message.text or "")
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        """/start, /menu, /help, /language, /country, /forget."""
+        text = (update.effective_message.text or "") if update.effective_message else ""
+        name = text.split()[0].lstrip("/").split("@")[0].lower() if text else "menu"
+        await self._run(update, context, payload=COMMANDS.get(name, "menu"))
+
+    async def on_location(self, update: Update, context: Context) -> None:
+        """A shared location: the nearest services."""
+        message = update.effective_message
+        assert message is not None and message.location is not None
+        location = (message.location.latitude, message.location.longitude)
+        await self._run(update, context, location=location)
+
+    async def on_other(self, update: Update, context: Context) -> None:
+        """Stickers, photos, voice notes...: a polite word that we read text."""
+        message = update.effective_message
+        kind = "other"
+        if message is not None:
+            kind = next(
+                (
+                    k
+                    for k in ("sticker", "photo", "voice", "video", "document", "audio")
+                    if getattr(message, k, None)
+                ),
+                "other",
+            )
+        await self._run(update, context, unsupported=kind)
+
+    async def on_button(self, update: Update, context: Context) -> None:
+        """A tapped inline button."""
+        query = update.callback_query
+        assert query is not None
+        await query.answer()
+        await self._run(update, context, payload=query.data or "menu")
+
+    async def on_member(self, update: Update, context: Context) -> None:
+        """The user blocked the bot: mark them opted out so nothing more is sent."""
+        member = update.my_chat_member
+        if member is None or member.chat.type != ChatType.PRIVATE:
+            return
+        if member.new_chat_member.status == ChatMemberStatus.BANNED:
+            message = Inbound("telegram", str(member.from_user.id), payload="optout")
+
+            async def keep(outcome: Outcome, session: Session | None) -> tuple[str, Session | None]:
+                return "", session
+
+            await self.conversations.handle(message, keep)
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log, never crash: one bad update must not stop the others."""
+        log.error("error while handling a Telegram update", exc_info=context.error)
+
+
+async def register(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    url: str,
+    secret: str,
+    languages: dict[str, Any],
+) -> None:
+    """setWebhook with the secret, and the command list in every offered language."""
+    await application.bot.set_webhook(
+        url, secret_token=secret, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+    )
+    for code, translate in languages.items():
+        commands = [
+            BotCommand(name, translate(help_text)[:256]) for name, help_text in COMMAND_HELP.items()
+        ]
+        await application.bot.set_my_commands(
+            commands, language_code=None if code == "en" else code
+        )
+
+
+class TelegramWebhook:
+    """The /telegram endpoint."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        conversations: Conversations,
+        secret: str,
+    ) -> None:
+        self.application = application
+        self.conversations = conversations
+        self.secret = secret
+
+    async def endpoint(self, request: Request) -> Response:
+        """Accept one update; answer 200 at once and handle it off the request."""
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not _same(given, self.secret):
+            return PlainTextResponse("forbidden", 403)
+        if int(request.headers.get("content-length") or 0) > MAX_UPDATE_BYTES:
+            return PlainTextResponse("update too large", 413)
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, self.application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return PlainTextResponse("malformed update", 400)
+        if not isinstance(data, dict) or update is None or not isinstance(update.update_id, int):
+            return PlainTextResponse("malformed update", 400)
+        if await self.conversations.store.remember(f"tg:{update.update_id}", "1") is not None:
+            return PlainTextResponse("already handled")
+        await self.application.update_queue.put(update)
+        return PlainTextResponse("ok")
+
+
+def _same(given: str, expected: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -1,0 +1,100 @@
+"""Replies as Telegram messages: escaped HTML, inline keyboards, parts of 4,096 characters."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+
+from bot.messages import Choice, Reply
+
+LIMIT = 4096
+CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+Translate = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Telegram message: HTML text and rows of (label, callback data) buttons."""
+
+    html: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+
+def _service_lines(reply: Reply) -> list[str]:
+    lines = []
+    for service in reply.services:
+        parts = [f"<b>{escape(service.name)}</b>"]
+        for value in (service.phone, service.address, service.hours, service.cost, service.email):
+            if value:
+                parts.append(escape(value))
+        if service.url:
+            parts.append(f'<a href="{escape(service.url, quote=True)}">{escape(service.url)}</a>')
+        lines.append(" · ".join(parts))
+    return lines
+
+
+def _buttons(
+    choices: tuple[Choice, ...], feedback: bool, translate: Translate, lang: str
+) -> tuple[tuple[tuple[str, str], ...], ...]:
+    rows: list[tuple[tuple[str, str], ...]] = [
+        ((choice.label, choice.payload),)
+        for choice in choices
+        if len(choice.payload.encode()) <= CALLBACK_LIMIT
+    ]
+    if feedback:
+        rows.insert(
+            0,
+            (
+                ("👍 " + translate(lang, "Yes"), "feedback:yes"),
+                ("👎 " + translate(lang, "No"), "feedback:no"),
+            ),
+        )
+    return tuple(rows)
+
+
+def render(reply: Reply, translate: Translate) -> list[Outgoing]:
+    """The Telegram messages for one reply; buttons go on the last part."""
+    blocks = []
+    if reply.warning:
+        blocks.append(f"⚠️ <b>{escape(reply.warning)}</b>")
+    if reply.notice:
+        blocks.append(f"<i>{escape(reply.notice)}</i>")
+    if reply.title:
+        blocks.append(f"<b>{escape(reply.title)}</b>")
+    blocks.extend(escape(p) for p in reply.text.split("\n\n") if p.strip())
+    services = _service_lines(reply)
+    if services:
+        blocks.append("\n".join(services))
+    if reply.footer:
+        blocks.append(f"<i>{escape(reply.footer)}</i>")
+    if reply.ask_feedback:
+        blocks.append(escape(translate(reply.language, "Was this helpful?")))
+    parts = _split(blocks)
+    buttons = _buttons(reply.choices, reply.ask_feedback, translate, reply.language)
+    return [Outgoing(p, buttons if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
+
+
+def _split(blocks: list[str]) -> list[str]:
+    """Join paragraphs into messages of at most LIMIT characters, breaking between paragraphs."""
+    parts: list[str] = []
+    current = ""
+    for block in blocks:
+        while len(block) > LIMIT:  # a single paragraph longer than a message: cut at a line
+            cut = block.rfind("\n", 0, LIMIT)
+            cut = cut if cut > 0 else block.rfind(" ", 0, LIMIT)
+            cut = cut if cut > 0 else LIMIT
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(block[:cut])
+            block = block[cut:].lstrip()
+        joined = f"{current}\n\n{block}" if current else block
+        if len(joined) > LIMIT:
+            parts.append(current)
+            current = block
+        else:
+            current = joined
+    if current:
+        parts.append(current)
+    return parts

@@ -1,0 +1,105 @@
+"""Configuration, read once from the environment at start into a frozen object."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from bot.snapshot import DEFAULT_LOCALES
+
+_TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+
+
+class ConfigError(Exception):
+    """A missing or bad setting; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `puente serve` needs to know, validated."""
+
+    knowledge: Path = Path("knowledge")
+    locales: Path = DEFAULT_LOCALES
+    telegram_token: str | None = None
+    telegram_secret: str | None = None
+    telegram_api_base: str | None = None
+    twilio_token: str | None = None
+    public_base_url: str | None = None
+    session_secret: str = ""
+    session_store: str = "puente-sessions.sqlite3"
+    sms_budget: int = 2
+    unanswered_days: int = 90
+
+    @property
+    def telegram_on(self) -> bool:
+        """Telegram is served only when it has its token."""
+        return bool(self.telegram_token)
+
+    @property
+    def sms_on(self) -> bool:
+        """SMS is served only when it has its token."""
+        return bool(self.twilio_token)
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str], knowledge: Path, locales: Path = DEFAULT_LOCALES
+    ) -> Settings:
+        """Read and check the environment; raise ConfigError naming the first bad variable."""
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        telegram_token, twilio_token = get("TELEGRAM_BOT_TOKEN"), get("TWILIO_AUTH_TOKEN")
+        secret = get("TELEGRAM_WEBHOOK_SECRET")
+        if telegram_token and not secret:
+            raise ConfigError("TELEGRAM_WEBHOOK_SECRET is required when TELEGRAM_BOT_TOKEN is set")
+        if secret and not _TELEGRAM_SECRET.match(secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and -, up to 256 characters"
+            )
+        base = get("PUBLIC_BASE_URL")
+        if twilio_token and not base:
+            raise ConfigError(
+                "PUBLIC_BASE_URL is required when TWILIO_AUTH_TOKEN is set: "
+                "Twilio signs the public URL it calls"
+            )
+        for name, value in (
+            ("PUBLIC_BASE_URL", base),
+            ("TELEGRAM_API_BASE_URL", get("TELEGRAM_API_BASE_URL")),
+        ):
+            if value and (
+                urlparse(value).scheme not in {"http", "https"} or not urlparse(value).netloc
+            ):
+                raise ConfigError(f"{name} must be an http(s) URL, got '{value}'")
+        session_secret = get("SESSION_SECRET") or ""
+        if (telegram_token or twilio_token) and len(session_secret) < 16:
+            raise ConfigError(
+                "SESSION_SECRET must be set to at least 16 random characters: "
+                "it keys the sessions so no phone number is stored in clear"
+            )
+        numbers = {}
+        for name, default in (("SMS_MAX_SEGMENTS", 2), ("UNANSWERED_RETENTION_DAYS", 90)):
+            raw = get(name)
+            try:
+                numbers[name] = int(raw) if raw else default
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number, got '{raw}'") from None
+            if numbers[name] < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        return cls(
+            knowledge=knowledge,
+            locales=locales,
+            telegram_token=telegram_token,
+            telegram_secret=secret,
+            telegram_api_base=get("TELEGRAM_API_BASE_URL"),
+            twilio_token=twilio_token,
+            public_base_url=base.rstrip("/") if base else None,
+            session_secret=session_secret,
+            session_store=get("SESSION_STORE") or cls.session_store,
+            sms_budget=numbers["SMS_MAX_SEGMENTS"],
+            unanswered_days=numbers["UNANSWERED_RETENTION_DAYS"],
+        )
