@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from bot.explain import explain
 from bot.matching import Match
+from bot.settings import ConfigError, Settings
 from bot.snapshot import DEFAULT_LOCALES, Library, Snapshot, build_snapshot
 
 DEFAULT_KNOWLEDGE = Path("knowledge")
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
     commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    serve = command("serve", "serve Telegram and SMS webhooks (configured by environment)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    command("telegram-poll", "talk to Telegram by long polling, for development without a URL")
+    command("set-webhook", "register the Telegram webhook and the bot's commands")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
     bench.add_argument("--questions", type=int, default=50_000)
     bench.add_argument("--messages", type=int, default=3_000)
@@ -58,7 +64,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command or "chat"
     if args.command is None:
         args = _parser().parse_args(["chat"])
-    handlers = {"chat": _chat, "ask": _ask, "check": _check, "bench": _bench, "schema": _schema}
+    handlers = {
+        "chat": _chat,
+        "ask": _ask,
+        "check": _check,
+        "bench": _bench,
+        "schema": _schema,
+        "serve": _serve,
+        "telegram-poll": _poll,
+        "set-webhook": _set_webhook,
+    }
     try:
         return handlers[command](args)
     except KeyboardInterrupt:
@@ -172,4 +187,96 @@ def _schema(args: argparse.Namespace) -> int:
     from bot.schema import topic_schema
 
     print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings | None:
+    import os
+
+    try:
+        return Settings.from_env(os.environ, args.knowledge, args.locales)
+    except ConfigError as exc:
+        print(f"puente: configuration: {exc}", file=sys.stderr)
+        return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.web import create_app
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    if not settings.telegram_on and not settings.sms_on:
+        print(
+            "puente serve: neither TELEGRAM_BOT_TOKEN nor TWILIO_AUTH_TOKEN is set; serving "
+            "only /healthz and /metrics (try 'puente chat' for a terminal conversation)",
+            file=sys.stderr,
+        )
+    app = create_app(settings, Library(_load(args)))
+    # Uvicorn handles SIGTERM: it stops accepting, finishes requests in flight, then runs the
+    # app's shutdown, which answers queued Telegram updates and closes the session store.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=20)
+    return 0
+
+
+def _poll(args: argparse.Namespace) -> int:
+    from bot.channels.telegram import build_application
+    from bot.engine import Engine
+    from bot.service import Conversations
+    from bot.stores import open_store
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    if not settings.telegram_token:
+        print("puente telegram-poll: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    store = open_store(settings.session_store)
+    conversations = Conversations(Engine(Library(_load(args))), store, settings.session_secret)
+    application = build_application(settings, conversations)
+    application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
+    return 0
+
+
+def _set_webhook(args: argparse.Namespace) -> int:
+    from bot.channels.telegram import build_application, register
+    from bot.engine import Engine
+    from bot.service import Conversations
+    from bot.stores import open_store
+
+    settings = _settings(args)
+    if settings is None:
+        return 2
+    if not (settings.telegram_token and settings.public_base_url):
+        print(
+            "puente set-webhook: TELEGRAM_BOT_TOKEN and PUBLIC_BASE_URL must be set",
+            file=sys.stderr,
+        )
+        return 2
+    url = settings.public_base_url + "/telegram"
+    snapshot = _load(args)
+    store = open_store(settings.session_store)
+    application = build_application(
+        settings, Conversations(Engine(Library(snapshot)), store, settings.session_secret)
+    )
+    locales = snapshot.locales
+
+    async def run() -> None:
+        async with application:
+            translations = {
+                code: (lambda text, code=code: locales.text(code, text))
+                for code in locales.catalogs
+            }
+            await register(
+                application,
+                url,
+                settings.telegram_secret or "",
+                translations,
+            )
+        await store.close()
+
+    asyncio.run(run())
+    print(f"webhook set to {url}")
     return 0

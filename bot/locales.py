@@ -14,6 +14,7 @@ from babel.messages.pofile import PoFileError, read_po
 from bot.normalise import tokens
 from bot.yamlsource import Problem, YamlError, line_of, load_yaml
 
+SOURCE_LANGUAGE = "en"  # interface strings are written in English: the msgids are the text
 COMMANDS = ("help", "menu", "language", "country", "forget", "more")
 Phrase = tuple[str, ...]
 
@@ -52,6 +53,8 @@ class Locales:
     def text(self, lang: str, message: str) -> str:
         """The interface string `message` (an English msgid) in `lang`, or its best fallback."""
         for code in self.chain(lang):
+            if code == SOURCE_LANGUAGE:
+                return message
             catalog = self.catalogs.get(code)
             found = catalog.get(message) if catalog is not None else None
             if found is not None and isinstance(found.string, str) and found.string:

@@ -222,11 +222,16 @@ class TelegramWebhook:
             return PlainTextResponse("update too large", 413)
         try:
             data = json.loads(await request.body())
+        except ValueError:
+            return PlainTextResponse("malformed update", 400)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            return PlainTextResponse("malformed update", 400)
+        try:
             update = Update.de_json(data, self.application.bot)
         except (ValueError, TypeError, KeyError, AttributeError):
-            return PlainTextResponse("malformed update", 400)
-        if not isinstance(data, dict) or update is None or not isinstance(update.update_id, int):
-            return PlainTextResponse("malformed update", 400)
+            # Acknowledge it anyway: Telegram would redeliver a rejected update forever.
+            log.warning("ignored an update python-telegram-bot could not read: %s", sorted(data))
+            return PlainTextResponse("ignored")
         if await self.conversations.store.remember(f"tg:{update.update_id}", "1") is not None:
             return PlainTextResponse("already handled")
         await self.application.update_queue.put(update)

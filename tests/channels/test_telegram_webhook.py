@@ -1,0 +1,216 @@
+"""Telegram end to end: real HTTP in, the real python-telegram-bot client out to a Bot API fake."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.settings import Settings
+from bot.snapshot import Library, build_snapshot
+from bot.web import create_app
+from tests.conftest import DATA
+from tests.fake_bot_api import TOKEN, BotApi
+from tests.servers import running
+
+SECRET = "webhook-secret_1"
+_update_ids = itertools.count(1000)
+
+
+@dataclass
+class Service:
+    url: str
+    api: BotApi
+    http: httpx.AsyncClient
+
+    async def post(self, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
+        return await self.http.post(
+            self.url + "/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret}
+        )
+
+
+@pytest.fixture
+async def service(tmp_path: Path) -> AsyncIterator[Service]:
+    api = BotApi()
+    async with running(api.app()) as api_url:
+        settings = Settings.from_env(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_API_BASE_URL": api_url + "/bot",
+                "SESSION_SECRET": "a-long-test-session-secret",
+                "SESSION_STORE": str(tmp_path / "sessions.sqlite3"),
+            },
+            DATA / "mini",
+        )
+        app = create_app(settings, Library(build_snapshot(DATA / "mini")), watch=False)
+        async with running(app) as url, httpx.AsyncClient() as http:
+            yield Service(url, api, http)
+    assert api.unexpected == []
+
+
+def text_update(text: str, chat_id: int = 42, chat_type: str = "private") -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "es"}
+    return {
+        "update_id": next(_update_ids),
+        "message": {
+            "message_id": next(_update_ids),
+            "date": 1_700_000_000,
+            "from": user,
+            "chat": {"id": chat_id, "type": chat_type},
+            "text": text,
+        },
+    }
+
+
+async def test_a_question_is_answered_with_html_and_buttons(service: Service) -> None:
+    response = await service.post(text_update("necesito un medico para mi hijo"))
+    assert response.status_code == 200
+    [sent] = await service.api.wait_sent(1, 42)
+    assert sent["parse_mode"] == "HTML"
+    assert "<b>Ver a un médico en una clínica</b>" in sent["text"]
+    assert "La Clínica Ejemplo atiende gratis" in sent["text"]
+    buttons = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons[:2] == ["feedback:yes", "feedback:no"]
+    assert "language" in buttons and "country" in buttons
+
+
+async def test_forged_secret_is_rejected_and_nothing_is_sent(service: Service) -> None:
+    response = await service.post(text_update("hola"), secret="wrong")
+    assert response.status_code == 403
+    missing = await service.http.post(service.url + "/telegram", json=text_update("hola"))
+    assert missing.status_code == 403
+    await asyncio.sleep(0.3)
+    assert service.api.sent() == []
+
+
+async def test_redelivered_update_is_answered_once(service: Service) -> None:
+    update = text_update("hola", chat_id=7)
+    assert (await service.post(update)).status_code == 200
+    assert (await service.post(update)).status_code == 200
+    await service.api.wait_sent(1, 7)
+    await asyncio.sleep(0.3)
+    assert len(service.api.sent(7)) == 1
+
+
+async def test_button_tap_answers_the_callback_and_follows_it(service: Service) -> None:
+    user = {"id": 9, "is_bot": False, "first_name": "Jo"}
+    update = {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": "cb1",
+            "from": user,
+            "chat_instance": "ci",
+            "data": "entry:mini-tt-passport",
+            "message": {
+                "message_id": 5,
+                "date": 1_700_000_000,
+                "chat": {"id": 9, "type": "private"},
+                "text": "menu",
+            },
+        },
+    }
+    assert (await service.post(update)).status_code == 200
+    [sent] = await service.api.wait_sent(1, 9)
+    assert "Lost passport" in sent["text"]
+    assert any(m == "answerCallbackQuery" for m, _ in service.api.calls)
+
+
+async def test_stickers_get_a_polite_reply_and_groups_are_ignored(service: Service) -> None:
+    sticker = text_update("", chat_id=11)
+    del sticker["message"]["text"]
+    sticker["message"]["sticker"] = {
+        "file_id": "f",
+        "file_unique_id": "u",
+        "width": 1,
+        "height": 1,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
+    assert (await service.post(sticker)).status_code == 200
+    [sent] = await service.api.wait_sent(1, 11)
+    assert "I can only read text messages" in sent["text"]
+    group = text_update("hello everyone", chat_id=-100, chat_type="group")
+    assert (await service.post(group)).status_code == 200
+    await asyncio.sleep(0.3)
+    assert service.api.sent(-100) == []
+
+
+async def test_blocked_user_gets_nothing_until_they_write_again(service: Service) -> None:
+    user = {"id": 13, "is_bot": False, "first_name": "Max"}
+    member = {"user": {"id": 123456, "is_bot": True, "first_name": "Puente"}}
+    kicked = {
+        "update_id": next(_update_ids),
+        "my_chat_member": {
+            "chat": {"id": 13, "type": "private"},
+            "from": user,
+            "date": 1_700_000_000,
+            "old_chat_member": {**member, "status": "member"},
+            "new_chat_member": {**member, "status": "kicked", "until_date": 0},
+        },
+    }
+    assert (await service.post(kicked)).status_code == 200
+    await asyncio.sleep(0.3)
+    assert service.api.sent(13) == []
+    assert (await service.post(text_update("lost passport", chat_id=13))).status_code == 200
+    [sent] = await service.api.wait_sent(1, 13)
+    assert "passport" in sent["text"].lower()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{not json", "application/json"),
+        (b"", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"update_id": "x"}', "application/json"),
+        (b"text", "text/plain"),
+    ],
+)
+async def test_malformed_updates_get_4xx_never_500(
+    service: Service, body: bytes, content_type: str
+) -> None:
+    response = await service.http.post(
+        service.url + "/telegram",
+        content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": content_type},
+    )
+    assert 400 <= response.status_code < 500
+
+
+async def test_unknown_update_types_and_huge_messages_never_break(service: Service) -> None:
+    odd = {
+        "update_id": next(_update_ids),
+        "poll": {
+            "id": "p",
+            "question": "?",
+            "options": [],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+        },
+    }
+    assert (await service.post(odd)).status_code == 200
+    huge = text_update("I need help. " * 420 + "I lost my passport", chat_id=21)
+    assert (await service.post(huge)).status_code == 200
+    sent = await service.api.wait_sent(1, 21)
+    assert all(len(m["text"]) <= 4096 for m in sent)
+
+
+async def test_health_and_metrics(service: Service) -> None:
+    health = (await service.http.get(service.url + "/healthz")).json()
+    assert health["status"] == "ok" and health["entries"] == 4
+    await service.post(text_update("lost passport", chat_id=31))
+    await service.api.wait_sent(1, 31)
+    metrics = (await service.http.get(service.url + "/metrics")).text
+    assert 'puente_messages_total{channel="telegram"}' in metrics
+    assert "puente_handle_seconds_bucket" in metrics

@@ -1,0 +1,102 @@
+"""A small Telegram Bot API server for the tests: it answers what Puente calls and records it.
+
+Anything it does not expect is recorded as unexpected, and the tests fail on it: a fake that
+answers silently would hide mistakes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token"
+ME = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "Puente",
+    "username": "puente_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+TRUE_METHODS = {"answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands"}
+
+
+@dataclass
+class BotApi:
+    """Records every call as (method, params)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """sendMessage calls, optionally to one chat."""
+        return [
+            p
+            for m, p in self.calls
+            if m == "sendMessage" and (chat_id is None or int(p["chat_id"]) == chat_id)
+        ]
+
+    async def wait_sent(
+        self, count: int, chat_id: int | None = None, seconds: float = 10.0
+    ) -> list[dict[str, Any]]:
+        """Wait until `count` messages were sent (to `chat_id`)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if len(self.sent(chat_id)) >= count:
+                return self.sent(chat_id)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"expected {count} messages, got {self.sent(chat_id)}")
+
+    def app(self) -> Starlette:
+        async def method(request: Request) -> JSONResponse:
+            token, name = request.path_params["token"], request.path_params["method"]
+            params = await _params(request)
+            if token != TOKEN:
+                self.unexpected.append(f"wrong token {token}")
+                return JSONResponse(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+                )
+            self.calls.append((name, params))
+            if name == "getMe":
+                return JSONResponse({"ok": True, "result": ME})
+            if name == "sendMessage":
+                chat = {"id": int(params["chat_id"]), "type": "private"}
+                result = {
+                    "message_id": next(self._ids),
+                    "date": int(time.time()),
+                    "chat": chat,
+                    "text": params.get("text", ""),
+                }
+                return JSONResponse({"ok": True, "result": result})
+            if name in TRUE_METHODS:
+                return JSONResponse({"ok": True, "result": True})
+            self.unexpected.append(name)
+            return JSONResponse({"ok": False, "error_code": 404, "description": "unexpected"}, 404)
+
+        return Starlette(routes=[Route("/bot{token}/{method}", method, methods=["POST", "GET"])])
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await request.body()
+        return dict(json.loads(body)) if body else {}
+    form = await request.form()
+    params: dict[str, Any] = {}
+    for key, value in form.items():
+        text = str(value)
+        try:
+            params[key] = json.loads(text) if text[:1] in "[{" else text
+        except ValueError:
+            params[key] = text
+    return params
