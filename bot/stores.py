@@ -112,6 +112,11 @@ class SqliteStore(SessionStore):
                 "CREATE TABLE IF NOT EXISTS markers (marker TEXT PRIMARY KEY, "
                 "value TEXT NOT NULL, expires REAL NOT NULL)"
             )
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS records (log TEXT NOT NULL, at REAL NOT NULL, "
+                "data TEXT NOT NULL)"
+            )
+            self._db.execute("CREATE INDEX IF NOT EXISTS records_at ON records (log, at)")
         self._locks = _LocalLocks()
 
     def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:

@@ -94,3 +94,19 @@ async def test_different_users_do_not_wait_for_each_other(store: SessionStore) -
 def test_open_store_picks_the_backend(tmp_path: Path) -> None:
     assert isinstance(open_store(str(tmp_path / "s.sqlite3")), SqliteStore)
     assert isinstance(open_store("redis://127.0.0.1:1/0"), RedisStore)
+
+
+async def test_append_only_records_by_time_and_pruning(store: SessionStore) -> None:
+    await store.append("log", '{"n": 1}', at=100.0)
+    await store.append("log", '{"n": 1}', at=200.0)  # the same text twice stays twice
+    await store.append("log", '{"n": 3}', at=300.0)
+    await store.append("other", '{"n": 4}', at=300.0)
+    assert await store.records("log") == [
+        (100.0, '{"n": 1}'),
+        (200.0, '{"n": 1}'),
+        (300.0, '{"n": 3}'),
+    ]
+    assert await store.records("log", since=200.0) == [(200.0, '{"n": 1}'), (300.0, '{"n": 3}')]
+    assert await store.prune("log", before=250.0) == 2
+    assert await store.records("log") == [(300.0, '{"n": 3}')]
+    assert await store.records("other") == [(300.0, '{"n": 4}')]
