@@ -20,6 +20,7 @@ from bot.snapshot import Library, Snapshot
 
 SOCIAL = ("greeting", "thanks")
 MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly always early
+ALONE_WORDS = 4  # "help me" alone is a cry for help; "help me find a school" is a question
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,10 @@ class Engine:
 
     @staticmethod
     def _emergency(words: list[str], snapshot: Snapshot) -> bool:
-        languages = snapshot.locales.languages.values()
-        for language in languages:
-            for phrase in language.emergency:
+        short = len(words) <= ALONE_WORDS
+        for language in snapshot.locales.languages.values():
+            phrases = language.emergency | language.emergency_alone if short else language.emergency
+            for phrase in phrases:
                 size = len(phrase)
                 if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
                     return True

@@ -34,6 +34,7 @@ class Language:
     thanks: frozenset[Phrase] = frozenset()
     commands: Mapping[str, frozenset[Phrase]] = field(default_factory=dict)
     emergency: frozenset[Phrase] = frozenset()
+    emergency_alone: frozenset[Phrase] = frozenset()  # only when (nearly) the whole message
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ def _language(path: Path, problems: list[Problem]) -> Language | None:
                 )
             )
     stopwords = frozenset(w for p in _phrases(data.get("stopwords")) for w in p)
+    alone = _phrases(data.get("emergency_alone"))
     return Language(
         code=path.stem,
         name=str(data.get("name") or path.stem),
@@ -145,7 +147,8 @@ def _language(path: Path, problems: list[Problem]) -> Language | None:
         greetings=_phrases(data.get("greetings")),
         thanks=_phrases(data.get("thanks")),
         commands=commands,
-        emergency=_phrases(data.get("emergency")),
+        emergency=_phrases(data.get("emergency")) - alone,
+        emergency_alone=alone,
     )
 
 

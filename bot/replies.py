@@ -166,10 +166,17 @@ class Composer:
     def topic(self, topic: str) -> Reply:
         """The entries of one topic in the user's country and the region."""
         entries = [e for e in self._in_scope() if e.topic == topic]
+        title = self.t(TOPIC_LABELS.get(topic, topic))
+        if self.session.country is None:
+            # Without a country only what holds everywhere can be listed; ask for the rest.
+            regional = tuple(Choice(self.label(e), "entry:" + e.id) for e in entries)
+            text = self.t(_("Which country are you in?"))
+            return self.reply(
+                text, "menu", title=title, choices=(*regional, *self._country_choices())
+            )
         if not entries:
             return self.menu()
         choices = tuple(Choice(self.label(e), "entry:" + e.id) for e in entries)
-        title = self.t(TOPIC_LABELS.get(topic, topic))
         return self.reply(
             self.t(_("Choose a question:")),
             "menu",
@@ -288,7 +295,7 @@ class Composer:
         country = self.session.country
         entries = self.snapshot.base.entries
         if country is None:
-            return [e for e in entries if e.country is None] or list(entries)
+            return [e for e in entries if e.country is None]
         # The country's own entries first; region entries fill gaps and add what only the
         # region offers (the CARICOM skills certificate, family tracing...).
         return [e for e in entries if e.country == country] + [
@@ -296,7 +303,8 @@ class Composer:
         ]
 
     def _topic_choices(self) -> tuple[Choice, ...]:
-        present = {e.topic for e in self._in_scope()}
+        scope = self._in_scope() if self.session.country else self.snapshot.base.entries
+        present = {e.topic for e in scope}
         return tuple(Choice(self.t(TOPIC_LABELS[t]), "topic:" + t) for t in TOPICS if t in present)
 
     def _settings_choices(self) -> tuple[Choice, ...]:
