@@ -47,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
     commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    report = command("report", "editors' reports: coverage, confusion, eval FILE, unanswered")
+    from bot.reports.cli import add_arguments
+
+    add_arguments(report)
     serve = command("serve", "serve Telegram and SMS webhooks (configured by environment)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -73,6 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "telegram-poll": _poll,
         "set-webhook": _set_webhook,
+        "report": _report,
     }
     try:
         return handlers[command](args)
@@ -280,3 +285,9 @@ def _set_webhook(args: argparse.Namespace) -> int:
     asyncio.run(run())
     print(f"webhook set to {url}")
     return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.reports.cli import run
+
+    return run(args)
