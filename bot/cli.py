@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = command("serve", "serve Telegram and SMS webhooks (configured by environment)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--access-log", action="store_true", help="log every request")
     command("telegram-poll", "talk to Telegram by long polling, for development without a URL")
     command("set-webhook", "register the Telegram webhook and the bot's commands")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
@@ -222,7 +223,14 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, Library(_load(args)))
     # Uvicorn handles SIGTERM: it stops accepting, finishes requests in flight, then runs the
     # app's shutdown, which answers queued Telegram updates and closes the session store.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=20)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        access_log=args.access_log,
+        timeout_graceful_shutdown=20,
+    )
     return 0
 
 

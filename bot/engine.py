@@ -181,9 +181,12 @@ class Engine:
     @staticmethod
     def _emergency(words: list[str], snapshot: Snapshot) -> bool:
         short = len(words) <= ALONE_WORDS
+        present = set(words)
         for language in snapshot.locales.languages.values():
             phrases = language.emergency | language.emergency_alone if short else language.emergency
             for phrase in phrases:
+                if phrase[0] not in present:
+                    continue
                 size = len(phrase)
                 if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
                     return True

@@ -70,19 +70,12 @@ class Conversations:
         started = time.perf_counter()
         key = session_key(self.secret, message.channel, message.user)
         async with self.store.lock(key):
-            if marker is not None:
-                earlier = await self.store.recall(marker)
-                if earlier is not None:
-                    return earlier
-            session = await self.store.load(key) or Session()
-            outcome = await self.engine.handle(message, session)
+            earlier, stored = await self.store.begin(key, marker)
+            if earlier is not None:
+                return earlier
+            outcome = await self.engine.handle(message, stored or Session())
             result, after = await deliver(outcome, outcome.session)
-            if after is None:
-                await self.store.delete(key)
-            else:
-                await self.store.save(key, after)
-            if marker is not None:
-                await self.store.remember(marker, result)
+            await self.store.finish(key, after, marker, result)
         self._count(message.channel, outcome, time.perf_counter() - started)
         if outcome.unanswered is not None and self.record is not None:
             await self.record(outcome.unanswered)

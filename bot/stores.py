@@ -12,16 +12,19 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from bot.session import Session
 
+T = TypeVar("T")
 DAY = 86_400
+PURGE_EVERY = 60.0  # seconds between sweeps of expired redelivery markers
 LOCK_SECONDS = 30  # a lock outlives no crashed process by more than this
 
 
@@ -45,6 +48,30 @@ class SessionStore(ABC):
     @abstractmethod
     async def delete(self, key: str) -> None:
         """Forget a session entirely."""
+
+    async def begin(self, key: str, marker: str | None) -> tuple[str | None, Session | None]:
+        """The result recorded for `marker` (a redelivery), else None, and the stored session."""
+        if marker is not None:
+            earlier = await self.recall(marker)
+            if earlier is not None:
+                return earlier, None
+        return None, await self.load(key)
+
+    async def finish(
+        self,
+        key: str,
+        session: Session | None,
+        marker: str | None = None,
+        result: str = "",
+        ttl: int = DAY,
+    ) -> None:
+        """Store the new session (or delete it) and record `marker` → `result`."""
+        if session is None:
+            await self.delete(key)
+        else:
+            await self.save(key, session)
+        if marker is not None:
+            await self.remember(marker, result, ttl)
 
     @abstractmethod
     async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
@@ -96,35 +123,36 @@ class _LocalLocks:
 
 
 class SqliteStore(SessionStore):
-    """Sessions in one SQLite file (WAL), for a single `puente serve` process."""
+    """Sessions in one SQLite file (WAL), for a single `puente serve` process.
+
+    All database work runs on one dedicated thread: the event loop never blocks on disk, and
+    statements never wait for each other behind a lock.
+    """
 
     def __init__(self, path: str | Path) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._guard = threading.Lock()
-        with self._guard:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, "
-                "data TEXT NOT NULL, updated REAL NOT NULL)"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS markers (marker TEXT PRIMARY KEY, "
-                "value TEXT NOT NULL, expires REAL NOT NULL)"
-            )
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS records (log TEXT NOT NULL, at REAL NOT NULL, "
-                "data TEXT NOT NULL)"
-            )
-            self._db.execute("CREATE INDEX IF NOT EXISTS records_at ON records (log, at)")
+        for statement in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, data TEXT NOT NULL, "
+            "updated REAL NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS markers (marker TEXT PRIMARY KEY, value TEXT NOT NULL, "
+            "expires REAL NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS markers_expires ON markers (expires)",
+            "CREATE TABLE IF NOT EXISTS records (log TEXT NOT NULL, at REAL NOT NULL, "
+            "data TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS records_at ON records (log, at)",
+        ):
+            self._db.execute(statement)
         self._locks = _LocalLocks()
+        self._purged = 0.0
 
-    def _run(self, sql: str, args: tuple[object, ...]) -> list[tuple[object, ...]]:
-        with self._guard:
-            return self._db.execute(sql, args).fetchall()
+    async def _submit(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     async def _call(self, sql: str, *args: object) -> list[tuple[object, ...]]:
-        return await asyncio.to_thread(self._run, sql, args)
+        return await self._submit(lambda: self._db.execute(sql, args).fetchall())
 
     async def load(self, key: str) -> Session | None:
         rows = await self._call("SELECT data FROM sessions WHERE key = ?", key)
@@ -146,30 +174,72 @@ class SqliteStore(SessionStore):
         now = time.time()
 
         def work() -> str | None:
-            with self._guard:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
-                    row = self._db.execute(
-                        "SELECT value FROM markers WHERE marker = ?", (marker,)
-                    ).fetchone()
-                    if row is None:
-                        self._db.execute(
-                            "INSERT INTO markers VALUES (?, ?, ?)", (marker, value, now + ttl)
-                        )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            return None if row is None else str(row[0])
+            # One thread runs every statement, so this read-then-write cannot interleave.
+            row = self._db.execute(
+                "SELECT value FROM markers WHERE marker = ? AND expires >= ?", (marker, now)
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            self._db.execute(
+                "INSERT OR REPLACE INTO markers VALUES (?, ?, ?)", (marker, value, now + ttl)
+            )
+            if now - self._purged > PURGE_EVERY:
+                self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
+                self._purged = now
+            return None
 
-        return await asyncio.to_thread(work)
+        return await self._submit(work)
 
     async def recall(self, marker: str) -> str | None:
         rows = await self._call(
             "SELECT value FROM markers WHERE marker = ? AND expires >= ?", marker, time.time()
         )
         return str(rows[0][0]) if rows else None
+
+    async def begin(self, key: str, marker: str | None) -> tuple[str | None, Session | None]:
+        now = time.time()
+
+        def work() -> tuple[str | None, Session | None]:
+            if marker is not None:
+                row = self._db.execute(
+                    "SELECT value FROM markers WHERE marker = ? AND expires >= ?", (marker, now)
+                ).fetchone()
+                if row is not None:
+                    return str(row[0]), None
+            found = self._db.execute("SELECT data FROM sessions WHERE key = ?", (key,)).fetchone()
+            return None, Session.from_json(str(found[0])) if found else None
+
+        return await self._submit(work)
+
+    async def finish(
+        self,
+        key: str,
+        session: Session | None,
+        marker: str | None = None,
+        result: str = "",
+        ttl: int = DAY,
+    ) -> None:
+        now = time.time()
+
+        def work() -> None:
+            # One transaction: one write to the WAL instead of two, and never half done.
+            with self._db:
+                self._db.execute("BEGIN")
+                if session is None:
+                    self._db.execute("DELETE FROM sessions WHERE key = ?", (key,))
+                else:
+                    self._db.execute(
+                        "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+                        "SET data = excluded.data, updated = excluded.updated",
+                        (key, session.to_json(), now),
+                    )
+                if marker is not None:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO markers VALUES (?, ?, ?)",
+                        (marker, result, now + ttl),
+                    )
+
+        await self._submit(work)
 
     async def append(self, log: str, data: str, at: float | None = None) -> None:
         await self._call("INSERT INTO records VALUES (?, ?, ?)", log, at or time.time(), data)
@@ -181,19 +251,20 @@ class SqliteStore(SessionStore):
         return [(float(at), str(data)) for at, data in rows]  # type: ignore[arg-type]
 
     async def prune(self, log: str, before: float) -> int:
-        def work() -> int:
-            with self._guard:
-                return self._db.execute(
+        return await self._submit(
+            lambda: (
+                self._db.execute(
                     "DELETE FROM records WHERE log = ? AND at < ?", (log, before)
                 ).rowcount
-
-        return await asyncio.to_thread(work)
+            )
+        )
 
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(key)
 
     async def close(self) -> None:
-        await asyncio.to_thread(self._db.close)
+        await self._submit(self._db.close)
+        self._executor.shutdown(wait=True)
 
 
 class RedisStore(SessionStore):
@@ -221,6 +292,33 @@ class RedisStore(SessionStore):
             return None
         earlier = await self._redis.get(name)
         return earlier.decode() if isinstance(earlier, bytes) else earlier
+
+    async def begin(self, key: str, marker: str | None) -> tuple[str | None, Session | None]:
+        names = [self._prefix + "s:" + key]
+        if marker is not None:
+            names.append(self._prefix + "m:" + marker)
+        values = await self._redis.mget(names)
+        if marker is not None and values[1] is not None:
+            earlier = values[1]
+            return (earlier.decode() if isinstance(earlier, bytes) else earlier), None
+        return None, Session.from_json(values[0]) if values[0] is not None else None
+
+    async def finish(
+        self,
+        key: str,
+        session: Session | None,
+        marker: str | None = None,
+        result: str = "",
+        ttl: int = DAY,
+    ) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if session is None:
+                pipe.delete(self._prefix + "s:" + key)
+            else:
+                pipe.set(self._prefix + "s:" + key, session.to_json())
+            if marker is not None:
+                pipe.set(self._prefix + "m:" + marker, result, nx=True, ex=ttl)
+            await pipe.execute()
 
     async def recall(self, marker: str) -> str | None:
         value = await self._redis.get(self._prefix + "m:" + marker)

@@ -110,3 +110,14 @@ async def test_append_only_records_by_time_and_pruning(store: SessionStore) -> N
     assert await store.prune("log", before=250.0) == 2
     assert await store.records("log") == [(300.0, '{"n": 3}')]
     assert await store.records("other") == [(300.0, '{"n": 4}')]
+
+
+async def test_begin_and_finish_record_a_message_atomically(store: SessionStore) -> None:
+    assert await store.begin("user", "sms:SM9") == (None, None)
+    session = Session(country="gt")
+    await store.finish("user", session, "sms:SM9", "<Response/>")
+    assert await store.begin("user", "sms:SM9") == ("<Response/>", None)  # a redelivery
+    assert await store.begin("user", "sms:SM10") == (None, session)
+    assert await store.begin("user", None) == (None, session)
+    await store.finish("user", None)  # forget me
+    assert await store.load("user") is None

@@ -8,6 +8,7 @@ may never have arrived) without being handled twice.
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 import phonenumbers
 from starlette.requests import Request
@@ -30,6 +31,7 @@ START_WORDS = {"start", "unstop", "yes"}
 XML = "application/xml"
 
 
+@lru_cache(maxsize=65536)
 def country_of(number: str) -> str | None:
     """The ISO country of a phone number, lower case, when it can be told."""
     try:
