@@ -7,7 +7,7 @@ content words as stemmed terms. Entries and messages go through the same steps.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.locales import Locales
@@ -45,7 +45,7 @@ class Analysis:
 class Analyzer:
     """Built once per knowledge base and locales; analyses any text in microseconds."""
 
-    def __init__(self, locales: Locales, corpus_words: Iterable[str]) -> None:
+    def __init__(self, locales: Locales, corpus_words: Mapping[str, int]) -> None:
         self.locales = locales
         self.languages = tuple(locales.languages)
         self._phrases: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
@@ -80,7 +80,12 @@ class Analyzer:
         for language in locales.languages.values():
             for expansion in language.shorthand.values():
                 known.update(expansion)
-        self.speller = Speller(known)
+        self.speller = Speller(known, corpus_words)
+        # Typos are corrected towards the message's own language first.
+        self._language_words = {
+            code: frozenset(vocabularies.get(code, set()) | function_words.get(code, set()))
+            for code in self.languages
+        }
 
     def stopword(self, word: str, lang: str) -> bool:
         """Whether `word` carries no meaning in `lang`."""
@@ -131,7 +136,7 @@ class Analyzer:
             if word in speller or not word.isalpha():
                 fixed.append(word)
                 continue
-            guess = speller.correct(word)
+            guess = speller.correct(word, self._language_words.get(order[0], frozenset()))
             if guess is None:
                 fixed.append(word)
                 continue

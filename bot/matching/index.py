@@ -8,7 +8,7 @@ posted under the entry's country so a message only looks at its own country and 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from bot.knowledge.model import REGION, Entry, KnowledgeBase
@@ -87,8 +87,8 @@ class Index:
         return dict(tf)
 
 
-def _corpus_words(base: KnowledgeBase) -> set[str]:
-    words: set[str] = set()
+def _corpus_words(base: KnowledgeBase) -> Counter[str]:
+    words: Counter[str] = Counter()
     for entry in base.entries:
         for field in (entry.title, entry.answer, entry.sms):
             for text in field.values():

@@ -45,8 +45,12 @@ class Speller:
     def __contains__(self, word: str) -> bool:
         return word in self.words
 
-    def correct(self, word: str) -> str | None:
-        """The known word closest to `word`, or None when there is no safe guess."""
+    def correct(self, word: str, prefer: frozenset[str] | set[str] = frozenset()) -> str | None:
+        """The known word closest to `word`, or None when there is no safe guess.
+
+        Among equally close words, those in `prefer` (the message's language) win, then the
+        more frequent ones.
+        """
         if word in self.words:
             return word
         if len(word) < MIN_LENGTH or not word.isalpha():
@@ -66,13 +70,19 @@ class Speller:
                 word, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5
             )
             candidates.update(choice for choice, _distance, _index in found)
-        best: tuple[int, int, int, str] | None = None
+        best: tuple[int, bool, bool, int, str] | None = None
         for candidate in candidates:
             distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
             if distance > limit:
                 continue
             # Same first letter and a frequent word break ties: people rarely mistype the start.
-            key = (distance, candidate[0] != word[0], -self.frequency.get(candidate, 0), candidate)
+            key = (
+                distance,
+                candidate not in prefer,
+                candidate[0] != word[0],
+                -self.frequency.get(candidate, 0),
+                candidate,
+            )
             if best is None or key < best:
                 best = key
-        return best[3] if best else None
+        return best[-1] if best else None
