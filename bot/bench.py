@@ -47,7 +47,7 @@ def generate(source: Path, target: Path, questions: int, seed: int = 7) -> int:
     """Write a base of about `questions` example questions under `target`; return the count."""
     base, _ = load_knowledge(source)
     rng = random.Random(seed)
-    per_copy = sum(len(qs) for e in base.entries for qs in e.questions.values()) or 1
+    per_copy = sum(len(qs) for e in base.entries if e.country for qs in e.questions.values()) or 1
     copies = max(1, -(-questions // (per_copy * 2)))
     codes = [a + b for a in string.ascii_lowercase for b in string.ascii_lowercase]
     codes = [c for c in codes if c not in base.countries][:copies]

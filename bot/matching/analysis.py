@@ -7,6 +7,7 @@ content words as stemmed terms. Entries and messages go through the same steps.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ class Analysis:
 class Analyzer:
     """Built once per knowledge base and locales; analyses any text in microseconds."""
 
-    def __init__(self, locales: Locales, corpus_words: Mapping[str, int]) -> None:
+    def __init__(self, locales: Locales) -> None:
         self.locales = locales
         self.languages = tuple(locales.languages)
         self._phrases: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
@@ -74,18 +75,25 @@ class Analyzer:
             ):
                 vocabularies[code].update(w for phrase in group for w in phrase)
         self.detector = LanguageDetector(vocabularies, function_words)
-        known = set(corpus_words)
-        for vocabulary in (*vocabularies.values(), *function_words.values()):
-            known.update(vocabulary)
-        for language in locales.languages.values():
-            for expansion in language.shorthand.values():
-                known.update(expansion)
-        self.speller = Speller(known, corpus_words)
+        self._function_words = function_words
+        self._vocabularies = vocabularies
         # Typos are corrected towards the message's own language first.
         self._language_words = {
             code: frozenset(vocabularies.get(code, set()) | function_words.get(code, set()))
             for code in self.languages
         }
+        self._stopwords = {code: lang.stopwords for code, lang in locales.languages.items()}
+        self.speller = Speller(())
+
+    def learn(self, corpus_words: Mapping[str, int]) -> None:
+        """Know the words of the knowledge base, for typo correction and unknown words."""
+        known = set(corpus_words)
+        for vocabulary in (*self._vocabularies.values(), *self._function_words.values()):
+            known.update(vocabulary)
+        for language in self.locales.languages.values():
+            for expansion in language.shorthand.values():
+                known.update(expansion)
+        self.speller = Speller(known, corpus_words)
 
     def stopword(self, word: str, lang: str) -> bool:
         """Whether `word` carries no meaning in `lang`."""
@@ -105,12 +113,16 @@ class Analyzer:
             self._extract(expanded, corrected, order, index, analysis)
         return analysis
 
-    def analyse_known(self, text: str, lang: str) -> list[Feature]:
+    def analyse_known(
+        self, text: str, lang: str, seen: Counter[str] | None = None
+    ) -> list[Feature]:
         """Features of a text whose language is known (knowledge entries): no guessing."""
         detection = Detection(lang, 1.0, (lang,))
         analysis = Analysis(detection, tokens(text))
+        if seen is not None:
+            seen.update(analysis.words)
         expanded = self._expand(analysis.words, (lang,))
-        self._extract(expanded, set(), (lang,), 0, analysis)
+        self._extract(expanded, set(), (lang,), 0, analysis, check_known=False)
         return analysis.features
 
     def _expand(self, words: list[str], order: Sequence[str]) -> list[str]:
@@ -152,16 +164,18 @@ class Analyzer:
         order: Sequence[str],
         sentence: int,
         analysis: Analysis,
+        check_known: bool = True,
     ) -> None:
         lang = order[0]
+        stop = self._stopwords.get(lang, frozenset())
+        other = self._stopwords.get(order[1], frozenset()) if len(order) > 1 else frozenset()
         stems = {code: [stem(w, code) for w in words] for code in order if code in self._phrases}
         i = 0
         while i < len(words):
             span, concepts = self._phrase_at(stems, words, i, order)
             if concepts:
-                weight = CONCEPT_WEIGHT * (
-                    CORRECTED_WEIGHT if corrected & set(range(i, i + span)) else 1.0
-                )
+                guessed = corrected and not corrected.isdisjoint(range(i, i + span))
+                weight = CONCEPT_WEIGHT * (CORRECTED_WEIGHT if guessed else 1.0)
                 source = " ".join(words[i : i + span])
                 analysis.features.extend(
                     Feature("c:" + c, weight, source, sentence) for c in concepts
@@ -170,9 +184,9 @@ class Analyzer:
                 continue
             word = words[i]
             i += 1
-            if any(self.stopword(word, code) for code in order[:2]) or len(word) < 2:
+            if word in stop or word in other or len(word) < 2:
                 continue
-            if word not in self.speller:
+            if check_known and word not in self.speller:
                 analysis.unknown.append((word, sentence))
                 continue
             weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)

@@ -34,8 +34,15 @@ class Index:
     def __init__(self, base: KnowledgeBase, locales: Locales) -> None:
         self.base = base
         self.entries = base.entries
-        self.analyzer = Analyzer(locales, _corpus_words(base))
-        self.features: list[dict[str, float]] = [self._entry_features(e) for e in self.entries]
+        self.analyzer = Analyzer(locales)
+        seen: Counter[str] = Counter()
+        self.features: list[dict[str, float]] = [
+            self._entry_features(e, seen) for e in self.entries
+        ]
+        for country in base.countries.values():
+            for name in (*country.names.values(), *country.aliases):
+                seen.update(tokens(name))
+        self.analyzer.learn(seen)
         document_frequency: dict[str, int] = defaultdict(int)
         for features in self.features:
             for key in features:
@@ -58,9 +65,11 @@ class Index:
             return tuple(self.postings)
         return (country, REGION) if country in self.postings else (REGION,)
 
-    def _entry_features(self, entry: Entry) -> dict[str, float]:
+    def _entry_features(self, entry: Entry, seen: Counter[str]) -> dict[str, float]:
         tf: dict[str, float] = defaultdict(float)
-        analyse = self.analyzer.analyse_known
+
+        def analyse(text: str, lang: str) -> list[Feature]:
+            return self.analyzer.analyse_known(text, lang, seen)
 
         def add(features: list[Feature], weight: float) -> None:
             for key in {f.key for f in features}:
@@ -85,19 +94,3 @@ class Index:
             for key, count in counts.items():
                 tf[key] += QUESTIONS + QUESTION_SHARE * count / len(asked)
         return dict(tf)
-
-
-def _corpus_words(base: KnowledgeBase) -> Counter[str]:
-    words: Counter[str] = Counter()
-    for entry in base.entries:
-        for field in (entry.title, entry.answer, entry.sms):
-            for text in field.values():
-                words.update(tokens(text))
-        for group in (entry.questions, entry.keywords):
-            for items in group.values():
-                for text in items:
-                    words.update(tokens(text))
-    for country in base.countries.values():
-        for name in (*country.names.values(), *country.aliases):
-            words.update(tokens(name))
-    return words
