@@ -45,6 +45,7 @@ class Locales:
     concepts: Mapping[str, Mapping[str, tuple[str, ...]]]
     catalogs: Mapping[str, Catalog]
     version: str
+    out_of_scope: frozenset[str] = frozenset()  # concepts only looked for in messages
 
     def chain(self, lang: str) -> tuple[str, ...]:
         """`lang` followed by its fallback languages, each once."""
@@ -83,9 +84,12 @@ def load_locales(root: Path) -> tuple[Locales, list[Problem]]:
         if language is not None:
             languages[language.code] = language
     concepts: dict[str, dict[str, list[str]]] = {}
+    out_of_scope: set[str] = set()
     for path in sorted((root / "concepts").glob("*.yaml")):
         digest.update(path.read_bytes())
-        _concepts(path, concepts, problems)
+        found = _concepts(path, concepts, problems)
+        if path.name.startswith("out_of_scope"):
+            out_of_scope.update(found)
     catalogs: dict[str, Catalog] = {}
     for path in sorted(root.glob("*.po")):
         digest.update(path.read_bytes())
@@ -98,7 +102,8 @@ def load_locales(root: Path) -> tuple[Locales, list[Problem]]:
         c: {lang: tuple(words) for lang, words in by_lang.items()}
         for c, by_lang in concepts.items()
     }
-    return Locales(languages, frozen, catalogs, digest.hexdigest()[:12]), problems
+    locales = Locales(languages, frozen, catalogs, digest.hexdigest()[:12], frozenset(out_of_scope))
+    return locales, problems
 
 
 def _language(path: Path, problems: list[Problem]) -> Language | None:
@@ -152,15 +157,18 @@ def _language(path: Path, problems: list[Problem]) -> Language | None:
     )
 
 
-def _concepts(path: Path, into: dict[str, dict[str, list[str]]], problems: list[Problem]) -> None:
+def _concepts(
+    path: Path, into: dict[str, dict[str, list[str]]], problems: list[Problem]
+) -> set[str]:
+    """Merge a concept file into `into`; return the concept ids it defines."""
     try:
         data = load_yaml(path)
     except YamlError as exc:
         problems.append(exc.problem)
-        return
+        return set()
     if not isinstance(data, dict):
         problems.append(Problem(str(path), 1, "expected concept: {lang: [words]} mappings"))
-        return
+        return set()
     for concept, by_lang in data.items():
         if not isinstance(by_lang, dict):
             problems.append(
@@ -179,3 +187,4 @@ def _concepts(path: Path, into: dict[str, dict[str, list[str]]], problems: list[
                 )
                 continue
             slot.setdefault(str(lang), []).extend(str(w) for w in words if w is not None)
+    return {str(concept) for concept in data}

@@ -173,6 +173,10 @@ class Analyzer:
         i = 0
         while i < len(words):
             span, concepts = self._phrase_at(stems, words, i, order)
+            if concepts and not check_known:
+                # Entries never "contain" an out-of-scope subject: those concepts only speak
+                # for messages, so "la capital de" in an answer is not "capital of Australia".
+                concepts = tuple(c for c in concepts if c not in self.locales.out_of_scope)
             if concepts:
                 guessed = corrected and not corrected.isdisjoint(range(i, i + span))
                 weight = CONCEPT_WEIGHT * (CORRECTED_WEIGHT if guessed else 1.0)
