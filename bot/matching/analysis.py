@@ -84,6 +84,7 @@ class Analyzer:
         }
         self._stopwords = {code: lang.stopwords for code, lang in locales.languages.items()}
         self.speller = Speller(())
+        self.know_places(set())
 
     def learn(self, corpus_words: Mapping[str, int]) -> None:
         """Know the words of the knowledge base, for typo correction and unknown words."""
@@ -172,6 +173,10 @@ class Analyzer:
         stems = {code: [stem(w, code) for w in words] for code in order if code in self._phrases}
         i = 0
         while i < len(words):
+            place = self._place_at(words, i)
+            if place:
+                i += place  # where someone is or goes is the scope's business, not a topic
+                continue
             span, concepts = self._phrase_at(stems, words, i, order)
             if concepts and not check_known:
                 # Entries never "contain" an out-of-scope subject: those concepts only speak
@@ -196,6 +201,32 @@ class Analyzer:
             weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)
             term = stems[lang][i - 1] if lang in stems else stem(word, lang)
             analysis.features.append(Feature("t:" + term, weight, word, sentence))
+
+    def know_places(self, names: set[tuple[str, ...]]) -> None:
+        """Country names, and the cues before them, to leave out of a text's features."""
+        self._places = names
+        cues: set[tuple[str, ...]] = set()
+        for language in self.locales.languages.values():
+            cues.update(language.destination_cues, language.origin_cues)
+        self._cues = cues
+        self._place_firsts = {p[0] for p in names} | {c[0] for c in cues}
+        self._longest_place = max((len(p) for p in names | cues), default=1)
+
+    def _place_at(self, words: list[str], start: int) -> int:
+        """How many words from `start` are a country name, or a cue followed by one."""
+        if words[start] not in self._place_firsts:
+            return 0
+        longest = min(self._longest_place, len(words) - start)
+        for span in range(longest, 0, -1):
+            if tuple(words[start : start + span]) in self._places:
+                return span
+        for span in range(longest, 0, -1):
+            if tuple(words[start : start + span]) in self._cues:
+                rest = words[start + span :]
+                for size in range(min(self._longest_place, len(rest)), 0, -1):
+                    if tuple(rest[:size]) in self._places:
+                        return span + size
+        return 0
 
     def _phrase_at(
         self, stems: dict[str, list[str]], words: list[str], start: int, order: Sequence[str]

@@ -35,6 +35,14 @@ class Index:
         self.base = base
         self.entries = base.entries
         self.analyzer = Analyzer(locales)
+        self.analyzer.know_places(
+            {
+                tuple(tokens(name))
+                for country in base.countries.values()
+                for name in (*country.names.values(), *country.aliases)
+                if tokens(name)
+            }
+        )
         seen: Counter[str] = Counter()
         self.features: list[dict[str, float]] = [
             self._entry_features(e, seen) for e in self.entries
