@@ -56,7 +56,9 @@ class Analyzer:
             for lang, phrases in by_lang.items():
                 table = self._phrases.setdefault(lang, {})
                 for phrase in phrases:
-                    words = tokens(phrase)
+                    # Written as people write ("mari m"), matched as messages are read
+                    # ("mari mwen"): expand the same shorthand on both sides.
+                    words = self._expand(tokens(phrase), (lang,))
                     if not words:
                         continue
                     key = tuple(stem(w, lang) for w in words)

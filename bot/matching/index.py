@@ -16,7 +16,7 @@ from bot.locales import Locales
 from bot.matching.analysis import Analyzer, Feature
 from bot.normalise import tokens
 
-TITLE, KEYWORDS, QUESTIONS, QUESTION_SHARE, ANSWER, SMS = 3.0, 2.5, 1.0, 3.0, 1.0, 0.5
+TITLE, KEYWORDS, QUESTIONS, QUESTION_SHARE, ANSWER, SMS = 3.0, 2.5, 1.0, 3.0, 0.5, 0.3
 SATURATION = 2.0
 
 
