@@ -1,0 +1,90 @@
+"""Matching cases a user relies on. A reported mismatch becomes a case here, named after it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.snapshot import build_snapshot
+from tests.conftest import DATA
+
+MATCHER = build_snapshot(DATA / "mini").matcher
+
+
+@pytest.mark.parametrize(
+    ("message", "country", "expected"),
+    [
+        ("where can i see a doctor", "tt", "mini-tt-clinic"),
+        ("i need a docter for my son", "tt", "mini-tt-clinic"),  # typo
+        ("necesito un medico pa mi hijo", "tt", "mini-tt-clinic"),  # shorthand, no accent
+        ("mwen bezwen yon dokte pou pitit mwen", "tt", "mini-tt-clinic"),  # other language
+        ("je cherche un médecin pour mon fils", "tt", "mini-tt-clinic"),
+        ("preciso de um médico para meu filho", "tt", "mini-tt-clinic"),
+        ("I had an accident, where is the emergency room", "tt", "mini-tt-emergency"),
+        ("perdi mi pasaporte", "tt", "mini-tt-passport"),
+        ("m pedi paspo m", "tt", "mini-tt-passport"),
+        ("PASSPORT STOLEN", "tt", "mini-tt-passport"),
+        ("can my skills be certified", "tt", "mini-region-skills"),  # region fills the gap
+    ],
+)
+def test_finds_the_entry(message: str, country: str, expected: str) -> None:
+    match = MATCHER.match(message, country)
+    assert match.entry is not None, (message, match.candidates)
+    assert match.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "what is the weather tomorrow",
+        "who won the football match yesterday",
+        "quiero un credito de vivienda",
+        "how do i get a driving licence",
+        "je veux acheter une voiture",
+        "hello",
+        "gracias",
+        "mesi anpil",
+    ],
+)
+def test_abstains_on_what_the_base_does_not_cover(message: str) -> None:
+    assert MATCHER.match(message, "tt").entry is None
+
+
+def test_a_long_story_finds_the_one_sentence_that_matters() -> None:
+    story = (
+        "We came here two years ago from Venezuela with my husband and the kids. "
+        "He works in construction and I clean houses, it is hard but we manage. "
+        "Yesterday somebody took my bag on the bus. I lost my passport."
+    )
+    assert MATCHER.match(story, "tt").entry.id == "mini-tt-passport"  # type: ignore[union-attr]
+
+
+def test_answers_along_the_fallback_chain_and_says_so() -> None:
+    match = MATCHER.match("mwen bezwen yon dokte", "tt")
+    assert match.detected == "ht" and match.language == "en"  # ht → fr → en
+    assert match.notes == ("no ht text; answered in en",)
+    spanish = MATCHER.match("necesito un medico", "tt")
+    assert spanish.language == "es" and not spanish.notes
+
+
+def test_suggestions_are_other_entries_at_most_three() -> None:
+    match = MATCHER.match("hospital passport doctor skills", "tt")
+    shown = [entry.id for entry in match.alternatives]
+    assert 1 <= len(shown) <= 3
+    assert match.entry is None or match.entry.id not in shown
+
+
+@pytest.mark.parametrize(
+    ("message", "country", "searched"),
+    [
+        ("I'm going back to Jamaica next month, where do I get help", "tt", "jm"),
+        ("m pral Jamayik", "tt", "jm"),
+        ("voy a regresar a trinidad", "jm", "tt"),
+        ("soy de Jamaica y necesito un medico", "tt", "tt"),  # origin, not destination
+        ("I got my degree in Jamaica", "tt", "tt"),
+        ("need a dr", "tt", "tt"),  # 'dr' is a doctor here, not the Dominican Republic
+    ],
+)
+def test_country_named_as_destination_redirects_origin_does_not(
+    message: str, country: str, searched: str
+) -> None:
+    assert MATCHER.match(message, country).country == searched
