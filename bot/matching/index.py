@@ -44,6 +44,7 @@ class Index:
             }
         )
         seen: Counter[str] = Counter()
+        self.asked: list[list[frozenset[str]]] = []  # each entry's example questions
         self.features: list[dict[str, float]] = [
             self._entry_features(e, seen) for e in self.entries
         ]
@@ -94,6 +95,7 @@ class Index:
         asked = [
             {f.key for f in analyse(q, lang)} for lang, qs in entry.questions.items() for q in qs
         ]
+        self.asked.append([frozenset(keys) for keys in asked if keys])
         if asked:
             counts: dict[str, int] = defaultdict(int)
             for keys in asked:

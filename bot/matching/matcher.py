@@ -18,6 +18,8 @@ REGION_FACTOR = 0.85  # a country's own entry beats a regional one that says the
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
+RERANK = 5  # how many leaders the example questions re-rank
+QUESTION_BONUS = 4.0  # at best a leader's weight grows fivefold
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class Matcher:
         self.locales = locales
         self.index = Index(base, locales)
         self.places = PlaceFinder(base.countries, locales)
+        self._numbers = {entry.id: n for n, entry in enumerate(self.index.entries)}
         self._greetings: set[tuple[str, ...]] = set()
         self._thanks: set[tuple[str, ...]] = set()
         for language in locales.languages.values():
@@ -185,4 +188,28 @@ class Matcher:
                 )
             )
         candidates.sort(key=lambda c: (-c.weight, c.entry.id))
-        return candidates
+        return self._rerank(candidates, query)
+
+    def _rerank(self, candidates: list[Candidate], query: dict[str, Feature]) -> list[Candidate]:
+        """Among the leaders, favour the entry with an example question most like the message.
+
+        Near neighbours share most words; the example questions an editor wrote for each say
+        which combination belongs where.
+        """
+        index = self.index
+        head = candidates[:RERANK]
+        if len(head) < 2:
+            return candidates
+        weights = {k: index.idf.get(k, index.idf_unseen) * f.weight for k, f in query.items()}
+        norm = sum(w * w for w in weights.values()) ** 0.5 or 1.0
+        boosted = []
+        for candidate in head:
+            best = 0.0
+            for keys in index.asked[self._numbers[candidate.entry.id]]:
+                shared = sum(weights[k] for k in keys if k in weights)
+                if shared:
+                    size = sum(index.idf.get(k, index.idf_unseen) ** 2 for k in keys) ** 0.5
+                    best = max(best, shared / (norm * size))
+            boosted.append(candidate.weight * (1 + QUESTION_BONUS * best))
+        order = sorted(range(len(head)), key=lambda n: -boosted[n])
+        return [head[n] for n in order] + candidates[RERANK:]
