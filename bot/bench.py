@@ -65,8 +65,9 @@ def generate(source: Path, target: Path, questions: int, seed: int = 7) -> int:
         for entry in base.entries:
             if entry.country is None:
                 continue
+            # Every copy gets its own misspellings, so no two questions are the same text.
             varied = {
-                lang: [*qs, *(_typo(fold(q), rng) for q in qs)]
+                lang: [*(_typo(q, rng) for q in qs), *(_typo(fold(q), rng) for q in qs)]
                 for lang, qs in entry.questions.items()
             }
             written += sum(len(qs) for qs in varied.values())

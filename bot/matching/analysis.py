@@ -173,13 +173,19 @@ class Analyzer:
         stop = self._stopwords.get(lang, frozenset())
         other = self._stopwords.get(order[1], frozenset()) if len(order) > 1 else frozenset()
         stems = {code: [stem(w, code) for w in words] for code in order if code in self._phrases}
+        firsts = self._first
+        place_firsts = self._place_firsts
         i = 0
         while i < len(words):
-            place = self._place_at(words, i)
-            if place:
-                i += place  # where someone is or goes is the scope's business, not a topic
-                continue
-            span, concepts = self._phrase_at(stems, words, i, order)
+            if words[i] in place_firsts:
+                place = self._place_at(words, i)
+                if place:
+                    i += place  # where someone is or goes is the scope's business, not a topic
+                    continue
+            if any(row[i] in firsts[code] for code, row in stems.items()):
+                span, concepts = self._phrase_at(stems, words, i, order)
+            else:
+                span, concepts = 1, ()
             if concepts and not check_known:
                 # Entries never "contain" an out-of-scope subject: those concepts only speak
                 # for messages, so "la capital de" in an answer is not "capital of Australia".
