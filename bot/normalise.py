@@ -27,11 +27,22 @@ _SPLIT = re.compile(r"[^a-z0-9&]+")
 _DIGIT_RUN = re.compile(r"\d")
 
 
+def _strip(char: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", char)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# Latin letters with accents, folded once; str.translate then does a whole text in C.
+_LATIN = {code: _strip(chr(code)) for code in range(0xC0, 0x250) if _strip(chr(code)) != chr(code)}
+
+
 @lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower-case and strip accents: 'Educación' -> 'educacion', 'lekòl' -> 'lekol'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = text.casefold().translate(_LATIN)
+    if lowered.isascii():
+        return lowered
+    return "".join(_strip(ch) if ord(ch) > 127 else ch for ch in lowered)
 
 
 def tokens(text: str) -> list[str]:

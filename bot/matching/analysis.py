@@ -116,17 +116,45 @@ class Analyzer:
             self._extract(expanded, corrected, order, index, analysis)
         return analysis
 
-    def analyse_known(
-        self, text: str, lang: str, seen: Counter[str] | None = None
-    ) -> list[Feature]:
-        """Features of a text whose language is known (knowledge entries): no guessing."""
-        detection = Detection(lang, 1.0, (lang,))
-        analysis = Analysis(detection, tokens(text))
-        if seen is not None:
-            seen.update(analysis.words)
-        expanded = self._expand(analysis.words, (lang,))
-        self._extract(expanded, set(), (lang,), 0, analysis, check_known=False)
-        return analysis.features
+    def keys_known(self, text: str, lang: str, seen: Counter[str]) -> frozenset[str]:
+        """The feature keys of a text whose language is known (knowledge entries).
+
+        No detection and no typo guessing; the words read are counted into `seen`. This is
+        the index's hot loop at load time, so it builds no Feature objects.
+        """
+        words = tokens(text)
+        seen.update(words)
+        words = self._expand(words, (lang,))
+        table = self._phrases.get(lang, {})
+        first = self._first.get(lang, set())
+        stop = self._stopwords.get(lang, frozenset())
+        out_of_scope = self.locales.out_of_scope
+        place_firsts = self._place_firsts
+        row = [stem(w, lang) for w in words]
+        keys: set[str] = set()
+        i, size = 0, len(words)
+        while i < size:
+            word = words[i]
+            if word in place_firsts:
+                place = self._place_at(words, i)
+                if place:
+                    i += place
+                    continue
+            if row[i] in first:
+                span = min(self.max_phrase, size - i)
+                found: tuple[str, ...] = ()
+                while span and not (found := table.get(tuple(row[i : i + span]), ())):
+                    span -= 1
+                if found and not (span == 1 and word in stop):
+                    # Entries never "contain" an out-of-scope subject: those concepts only
+                    # speak for messages ("la capital de" in an answer is no trivia question).
+                    keys.update("c:" + c for c in found if c not in out_of_scope)
+                    i += span
+                    continue
+            i += 1
+            if word not in stop and len(word) > 1:
+                keys.add("t:" + row[i - 1])
+        return frozenset(keys)
 
     def _expand(self, words: list[str], order: Sequence[str]) -> list[str]:
         result: list[str] = []
@@ -167,7 +195,6 @@ class Analyzer:
         order: Sequence[str],
         sentence: int,
         analysis: Analysis,
-        check_known: bool = True,
     ) -> None:
         lang = order[0]
         stop = self._stopwords.get(lang, frozenset())
@@ -186,10 +213,6 @@ class Analyzer:
                 span, concepts = self._phrase_at(stems, words, i, order)
             else:
                 span, concepts = 1, ()
-            if concepts and not check_known:
-                # Entries never "contain" an out-of-scope subject: those concepts only speak
-                # for messages, so "la capital de" in an answer is not "capital of Australia".
-                concepts = tuple(c for c in concepts if c not in self.locales.out_of_scope)
             if concepts:
                 guessed = corrected and not corrected.isdisjoint(range(i, i + span))
                 weight = CONCEPT_WEIGHT * (CORRECTED_WEIGHT if guessed else 1.0)
@@ -203,7 +226,7 @@ class Analyzer:
             i += 1
             if word in stop or word in other or len(word) < 2:
                 continue
-            if check_known and word not in self.speller:
+            if word not in self.speller:
                 analysis.unknown.append((word, sentence))
                 continue
             weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.knowledge.model import REGION, Entry, KnowledgeBase
 from bot.locales import Locales
-from bot.matching.analysis import Analyzer, Feature
+from bot.matching.analysis import Analyzer
 from bot.normalise import tokens
 
 TITLE, KEYWORDS, QUESTIONS, QUESTION_SHARE, ANSWER, SMS = 3.0, 2.5, 1.0, 3.0, 0.5, 0.3
@@ -45,6 +45,7 @@ class Index:
         )
         seen: Counter[str] = Counter()
         self.asked: list[list[frozenset[str]]] = []  # each entry's example questions
+        self._analysed: dict[tuple[str, str], frozenset[str]] = {}
         self.features: list[dict[str, float]] = [
             self._entry_features(e, seen) for e in self.entries
         ]
@@ -52,6 +53,7 @@ class Index:
             for name in (*country.names.values(), *country.aliases):
                 seen.update(tokens(name))
         self.analyzer.learn(seen)
+        self._analysed.clear()
         document_frequency: dict[str, int] = defaultdict(int)
         for features in self.features:
             for key in features:
@@ -77,24 +79,29 @@ class Index:
     def _entry_features(self, entry: Entry, seen: Counter[str]) -> dict[str, float]:
         tf: dict[str, float] = defaultdict(float)
 
-        def analyse(text: str, lang: str) -> list[Feature]:
-            return self.analyzer.analyse_known(text, lang, seen)
+        def analyse(text: str, lang: str) -> frozenset[str]:
+            # Titles and answers often repeat across countries: analyse each text once.
+            key = (text, lang)
+            found = self._analysed.get(key)
+            if found is None:
+                found = self._analysed[key] = self.analyzer.keys_known(text, lang, seen)
+            else:
+                seen.update(tokens(text))
+            return found
 
-        def add(features: list[Feature], weight: float) -> None:
-            for key in {f.key for f in features}:
+        def add(keys: frozenset[str], weight: float) -> None:
+            for key in keys:
                 tf[key] += weight
 
-        for lang, text in entry.title.items():
-            add(analyse(text, lang), TITLE)
-        for lang, words in entry.keywords.items():
-            add([f for w in words for f in analyse(w, lang)], KEYWORDS)
-        for lang, text in entry.answer.items():
-            add(analyse(text, lang), ANSWER)
-        for lang, text in entry.sms.items():
-            add(analyse(text, lang), SMS)
-        asked = [
-            {f.key for f in analyse(q, lang)} for lang, qs in entry.questions.items() for q in qs
-        ]
+        # A field counts once however many languages say it: presence, not repetition.
+        def field(texts: dict[str, tuple[str, ...]]) -> frozenset[str]:
+            return frozenset().union(*(analyse(t, lang) for lang, ts in texts.items() for t in ts))
+
+        add(field({lang: (text,) for lang, text in entry.title.items()}), TITLE)
+        add(field(dict(entry.keywords)), KEYWORDS)
+        add(field({lang: (text,) for lang, text in entry.answer.items()}), ANSWER)
+        add(field({lang: (text,) for lang, text in entry.sms.items()}), SMS)
+        asked = [analyse(q, lang) for lang, qs in entry.questions.items() for q in qs]
         self.asked.append([frozenset(keys) for keys in asked if keys])
         if asked:
             counts: dict[str, int] = defaultdict(int)
