@@ -63,8 +63,21 @@ def shipped_messages() -> list[dict[str, object]]:
 
 # Floors: a little under what was measured when they were set (see README, "Measured"), so a
 # change that makes matching worse fails here.
-FIXTURE_FLOORS = {"all": 0.0}
-SHIPPED_FLOORS = {"all": 0.0}
+# Measured 2026-11-23: fixture 88.4% (other-language 89.6%, out-of-scope 100%, long 72.7%);
+# shipped starter base 97.6%.
+FIXTURE_FLOORS = {
+    "all": 0.85,
+    "other-language": 0.85,
+    "out-of-scope": 0.9,
+    "noaccent": 0.75,
+    "shorthand": 0.8,
+    "lang-ht": 0.9,
+    "lang-fr": 0.85,
+    "lang-es": 0.75,
+    "lang-en": 0.8,
+    "long": 0.6,
+}
+SHIPPED_FLOORS = {"all": 0.9, "other-language": 0.85, "out-of-scope": 0.8}
 
 
 def check(scores: dict[str, Score], floors: dict[str, float]) -> None:
