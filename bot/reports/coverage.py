@@ -8,11 +8,12 @@ from datetime import date
 from pathlib import PurePath
 
 from bot.knowledge.model import REGION, TOPICS, Entry, KnowledgeBase
-from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table
+from bot.reports.document import Block, Cell, Document, Heading, Items, Paragraph, Table
 from bot.snapshot import Snapshot
 
 STALE_MONTHS = 12
 _NO_SOURCES = "'sources' is missing"  # the loader's message; such entries are refused
+COLUMNS = ("answers", "missing", "no sms", "no sources", "stale", "unreviewed")
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,8 @@ class Coverage:
     todo: tuple[str, ...]
 
     def totals(self) -> tuple[int, ...]:
-        """The answer counts summed over every topic and language; refused entries count as
-        answers without sources."""
-        sums = [sum(column) for column in zip(*(r.counts() for r in self.rows), strict=True)]
+        """The answer counts over all topics and languages (refused entries lack sources)."""
+        sums = [sum(r.counts()[i] for r in self.rows) for i in range(len(COLUMNS))]
         sums[3] += len(self.refused)
         return tuple(sums)
 
@@ -170,7 +170,6 @@ def _refused(snapshot: Snapshot, base: KnowledgeBase) -> dict[str, tuple[str, ..
     return {folder: tuple(places) for folder, places in found.items()}
 
 
-COLUMNS = ("answers", "missing", "no sms", "no sources", "stale", "unreviewed")
 ALERTS = frozenset(range(4, 9))  # missing … unreviewed
 GAPS = frozenset({2, 3})  # no entry, or no answer in the language
 
@@ -185,11 +184,12 @@ def document(
             f"Knowledge base version {version}. Counts are of answers: an entry written in two "
             "languages counts once per language. 'missing' is an entry with no answer in that "
             f"language; 'stale' was last reviewed before {cutoff.isoformat()} "
-            f"({months} months); 'unreviewed' is a translation no native speaker has checked."
+            f"({months} months); 'unreviewed' is a translation no native speaker has checked; "
+            "'empty' counts the topics without a single entry."
         ),
         Heading("Totals per country"),
         Table(
-            ("country", "languages", "entries", *COLUMNS, "empty topics"),
+            ("country", "languages", "entries", *COLUMNS, "empty"),
             tuple(
                 (
                     f"{c.code} {c.name}",
@@ -212,7 +212,7 @@ def document(
             rows.append(
                 (row.topic if first else "", row.lang, row.entries if first else "", *row.counts())
             )
-        total = ("total", "", country.entries, *country.totals())
+        total: tuple[Cell, ...] = ("total", "", country.entries, *country.totals())
         blocks.append(
             Table(("topic", "lang", "entries", *COLUMNS), tuple(rows), total, ALERTS, GAPS)
         )

@@ -15,6 +15,7 @@ Cell = str | int | float
 _NUMBER = re.compile(r"[-+]?\d[\d.,]*\s*%?|[-+]?\d+(\.\d+)?\s*s|—|-|")
 WIDTH = 100  # long cells (questions people typed) wrap so a table still fits a terminal
 WIDEST_CELL = 60
+NARROWEST = 12
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,26 @@ def render_text(document: Document) -> str:
 
 
 def _table_text(table: Table) -> str:
-    rows = [list(table.columns), *(list(r) for r in table.rows)]
+    rows: list[list[Cell]] = [list(table.columns), *(list(r) for r in table.rows)]
     if table.total is not None:
         rows.append(list(table.total))
     texts = [[cell_text(c) for c in row] for row in rows]
     count = len(table.columns)
     right = [is_numeric([row[i] for row in rows[1:]]) for i in range(count)]
-    widths = [
-        min(WIDEST_CELL, max(len(row[i]) for row in texts)) if texts else 0 for i in range(count)
-    ]
+    widths = [min(WIDEST_CELL, max(len(row[i]) for row in texts)) for i in range(count)]
+    body = [max((len(row[i]) for row in texts[1:]), default=0) for i in range(count)]
+    floor = [max([body[i], *(len(word) for word in texts[0][i].split())]) for i in range(count)]
+
+    def too_wide() -> bool:
+        return sum(widths) + 2 * (count - 1) > WIDTH
+
+    # To fit, headers wider than their numbers wrap first ("no sms" over two lines); then the
+    # widest columns narrow and their cells wrap too (ids at their dashes).
+    while too_wide() and any(w > f for w, f in zip(widths, floor, strict=True)):
+        slack = [w - f for w, f in zip(widths, floor, strict=True)]
+        widths[slack.index(max(slack))] -= 1
+    while too_wide() and max(widths) > NARROWEST:
+        widths[widths.index(max(widths))] -= 1
     lines: list[str] = []
     for number, row in enumerate(texts):
         if number == 1 or (table.total is not None and number == len(texts) - 1):

@@ -34,6 +34,7 @@ th, td { border: 1px solid #d5dbe5; padding: .25rem .6rem; vertical-align: top; 
 th { background: #eef2f8; font-weight: 600; }
 tbody tr:nth-child(even) { background: #f8fafc; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.word { white-space: nowrap; }
 td.zero { color: #a0a8b8; }
 td.gap { background: #fde2e1; color: #9b1c1c; font-weight: 600; }
 td.alert { background: #fff1d6; color: #7a4100; font-weight: 600; }
@@ -103,6 +104,8 @@ def _cells(row: tuple[Cell, ...], numeric: list[bool], table: Table | None) -> s
                 classes.append("gap" if i in gap else "zero")
             elif i in alert and isinstance(cell, int) and cell > 0:
                 classes.append("alert")
+        elif isinstance(cell, str) and " " not in cell and len(cell) <= 60:
+            classes.append("word")  # an entry id stays on one line; sentences wrap around it
         attribute = f' class="{" ".join(classes)}"' if classes else ""
         cells.append(f"<td{attribute}>{escape(cell_text(cell))}</td>")
     return "".join(cells)
