@@ -8,6 +8,7 @@ transliterated (á→a, ê→e, ç→c, curly quotes→straight); the letters GS
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # 3GPP TS 23.038 default alphabet and its extension table (extension characters cost two).
@@ -43,27 +44,38 @@ def to_gsm(text: str) -> str:
     return "".join(_stand_in(ch) for ch in text)
 
 
+_NOT_GSM = re.compile("[^" + re.escape("".join(sorted(BASIC | EXTENSION))) + "]")
+_EXTENDED = re.compile("[" + re.escape("".join(sorted(EXTENSION))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
 def is_gsm(text: str) -> bool:
     """Whether `text` can be sent in GSM-7."""
-    return all(ch in BASIC or ch in EXTENSION for ch in text)
+    return _NOT_GSM.search(text) is None
 
 
-def _units(text: str) -> list[int]:
+def _units(text: str, gsm: bool) -> list[int]:
     """The cost of each character: septets in GSM-7, UTF-16 code units in UCS-2."""
-    if is_gsm(text):
+    if gsm:
         return [2 if ch in EXTENSION else 1 for ch in text]
     return [2 if ord(ch) > 0xFFFF else 1 for ch in text]
 
 
 def segments(text: str) -> int:
     """How many SMS segments `text` costs, counted exactly."""
+    if not text:
+        return 0
     gsm = is_gsm(text)
-    units = _units(text)
+    wide = _EXTENDED if gsm else _ASTRAL  # characters that cost two units
+    doubles = len(wide.findall(text))
     single, multi = (SINGLE_GSM, MULTI_GSM) if gsm else (SINGLE_UCS2, MULTI_UCS2)
-    if sum(units) <= single:
-        return 1 if text else 0
+    total = len(text) + doubles
+    if total <= single:
+        return 1
+    if not doubles:
+        return -(-total // multi)
     count, used = 1, 0
-    for unit in units:  # an escape pair or a surrogate pair is never split across segments
+    for unit in _units(text, gsm):  # an escape or surrogate pair is never split across segments
         if used + unit > multi:
             count, used = count + 1, 0
         used += unit
