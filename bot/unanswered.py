@@ -12,6 +12,7 @@ from bot.stores import SessionStore
 
 LOG = "unanswered"
 DAY = 86_400.0
+PRUNE_EVERY = 3_600.0
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _DIGITS = re.compile(r"\d{5,}")
@@ -36,6 +37,7 @@ class UnansweredLog:
     def __init__(self, store: SessionStore, retention_days: int = 90) -> None:
         self.store = store
         self.retention = retention_days * DAY
+        self._pruned = 0.0
 
     async def add(self, item: Unanswered, at: float | None = None) -> None:
         """Keep one question, redacted; older records past retention are deleted on the way."""
@@ -43,7 +45,9 @@ class UnansweredLog:
         record = asdict(item)
         record["text"] = redact(item.text)
         await self.store.append(LOG, json.dumps(record, ensure_ascii=False), now)
-        await self.store.prune(LOG, now - self.retention)
+        if now - self._pruned > PRUNE_EVERY:  # retention is in days: sweeping hourly is enough
+            await self.store.prune(LOG, now - self.retention)
+            self._pruned = now
 
     async def since(self, days: float | None = None) -> list[tuple[float, dict[str, object]]]:
         """The records of the last `days` days (all kept ones by default), oldest first."""

@@ -18,7 +18,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.sms_render import render
 from bot.engine import Outcome
-from bot.messages import Inbound
+from bot.messages import Inbound, Reply
 from bot.normalise import fold
 from bot.service import Conversations
 from bot.session import Session
@@ -51,6 +51,13 @@ class SmsChannel:
         self.validator = RequestValidator(auth_token)
         self.public_base_url = public_base_url.rstrip("/")
         self.budget = budget
+        # Rendering is pure: the same reply from the same content version pages the same way,
+        # and the popular answers are asked again and again.
+        self._pages = lru_cache(maxsize=4096)(self._render)
+
+    def _render(self, reply: Reply, version: str) -> tuple[str, ...]:
+        translate = self.conversations.engine.library.current.locales.text
+        return tuple(render(reply, translate, self.budget))
 
     async def endpoint(self, request: Request) -> Response:
         """Handle one incoming message webhook."""
@@ -92,10 +99,10 @@ class SmsChannel:
         self, outcome: Outcome, session: Session | None
     ) -> tuple[str, Session | None]:
         response = MessagingResponse()
-        translate = self.conversations.engine.library.current.locales.text
+        version = self.conversations.engine.library.current.version
         pending: tuple[str, ...] = ()
         for reply in outcome.replies:
-            pages = render(reply, translate, self.budget)
+            pages = self._pages(reply, version)
             response.message(pages[0])
             pending = tuple(pages[1:]) or pending
         if session is not None and outcome.replies and outcome.replies[-1].kind != "page":
