@@ -214,3 +214,52 @@ async def test_health_and_metrics(service: Service) -> None:
     metrics = (await service.http.get(service.url + "/metrics")).text
     assert 'puente_messages_total{channel="telegram"}' in metrics
     assert "puente_handle_seconds_bucket" in metrics
+
+
+async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
+    tmp_path: Path,
+) -> None:
+    from bot.channels.telegram import build_application, register
+    from bot.engine import Engine
+    from bot.service import Conversations
+    from bot.stores import SqliteStore
+
+    api = BotApi()
+    async with running(api.app()) as api_url:
+        settings = Settings.from_env(
+            {
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_WEBHOOK_SECRET": SECRET,
+                "TELEGRAM_API_BASE_URL": api_url + "/bot",
+                "SESSION_SECRET": "a-long-test-session-secret",
+            },
+            DATA / "mini",
+        )
+        snapshot = build_snapshot(DATA / "mini")
+        store = SqliteStore(tmp_path / "s.sqlite3")
+        application = build_application(
+            settings, Conversations(Engine(Library(snapshot)), store, settings.session_secret)
+        )
+        locales = snapshot.locales
+        translations = {
+            code: (lambda text, code=code: locales.text(code, text)) for code in locales.catalogs
+        }
+        async with application:
+            await register(application, "https://puente.example.org/telegram", SECRET, translations)
+        await store.close()
+    [webhook] = [p for m, p in api.calls if m == "setWebhook"]
+    assert webhook["url"] == "https://puente.example.org/telegram"
+    assert webhook["secret_token"] == SECRET
+    commands = {p.get("language_code"): p["commands"] for m, p in api.calls if m == "setMyCommands"}
+    assert set(commands) == {None, "es", "fr", "ht", "pt"}
+    spanish = {c["command"]: c["description"] for c in commands["es"]}
+    assert spanish["language"] == "Cambiar idioma"
+    assert api.unexpected == []
+
+
+async def test_edited_messages_are_not_answered_again(service: Service) -> None:
+    update = text_update("where is a doctor", chat_id=51)
+    update["edited_message"] = {**update.pop("message"), "edit_date": 1_700_000_100}
+    assert (await service.post(update)).status_code == 200
+    await asyncio.sleep(0.3)
+    assert service.api.sent(51) == []
