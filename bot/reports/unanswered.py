@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from bot.messages import Unanswered
 from bot.normalise import tokens
 from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table
 from bot.stores import SessionStore
@@ -23,28 +24,21 @@ CUTOFF = 75  # token_set_ratio at or above which two questions count as the same
 SHOWN_WORDINGS = 8
 
 
-@dataclass(frozen=True)
-class Asked:
-    """One unanswered question, as the log kept it."""
+# The log's records are Unanswered values; the report calls them by what editors see.
+Asked = Unanswered
 
-    text: str
-    language: str
-    country: str | None
-    candidates: tuple[str, ...]
-    reason: str
 
-    @classmethod
-    def of(cls, record: Mapping[str, object]) -> Asked:
-        """Read a log record; missing fields become empty."""
-        candidates = record.get("candidates")
-        country = record.get("country")
-        return cls(
-            str(record.get("text") or ""),
-            str(record.get("language") or "?"),
-            str(country) if country else None,
-            tuple(str(c) for c in candidates) if isinstance(candidates, list | tuple) else (),
-            str(record.get("reason") or ""),
-        )
+def asked_of(record: Mapping[str, object]) -> Unanswered:
+    """Read a log record; missing fields become empty."""
+    candidates = record.get("candidates")
+    country = record.get("country")
+    return Unanswered(
+        str(record.get("text") or ""),
+        str(record.get("language") or "?"),
+        str(country) if country else None,
+        tuple(str(c) for c in candidates) if isinstance(candidates, list | tuple) else (),
+        str(record.get("reason") or ""),
+    )
 
 
 @dataclass
@@ -115,7 +109,7 @@ def group(
 async def read(store: SessionStore, days: float | None, retention_days: int) -> list[Asked]:
     """The questions of the log kept in `store`, of the last `days` days (all by default)."""
     log = UnansweredLog(store, retention_days)
-    return [Asked.of(record) for _, record in await log.since(days)]
+    return [asked_of(record) for _, record in await log.since(days)]
 
 
 def document(groups: list[Group], days: float | None, store: str) -> Document:
