@@ -14,7 +14,7 @@ from bot.matching.analysis import Analysis, Feature
 from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder
 
-REGION_FACTOR = 0.85  # a country's own entry beats a regional one that says the same
+REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
