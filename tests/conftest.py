@@ -70,3 +70,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the matching accuracy per tag after every run, not only on failure."""
+    from tests.matching.test_accuracy import REPORTS
+
+    if REPORTS:
+        terminalreporter.section("matching accuracy per tag")
+        for block in REPORTS:
+            terminalreporter.write_line(block)

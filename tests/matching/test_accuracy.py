@@ -16,6 +16,8 @@ import pytest
 from bot.snapshot import Snapshot, build_snapshot
 from tests.conftest import DATA, ROOT
 
+REPORTS: list[str] = []  # shown at the end of every run by tests/conftest.py
+
 
 @dataclass
 class Score:
@@ -45,6 +47,12 @@ def evaluate(snapshot: Snapshot, lines: list[dict[str, object]]) -> dict[str, Sc
             scores[tag].right += right
         if not right:
             failures.append(f"  {item['expect']} <- {got} ({match.score}): {item['text']!s:.90}")
+    REPORTS.append(
+        "\n".join(
+            f"  {tag:16} {s.share:6.1%}  ({s.right}/{s.total})"
+            for tag, s in sorted(scores.items(), key=lambda kv: -kv[1].total)
+        )
+    )
     table = "\n".join(
         f"  {tag:16} {s.share:6.1%}  ({s.right}/{s.total})"
         for tag, s in sorted(scores.items(), key=lambda kv: -kv[1].total)
@@ -94,6 +102,7 @@ def test_fixture_base_held_out_messages() -> None:
     assert not snapshot.errors
     lines = read(DATA / "fixture" / "messages.jsonl")
     assert len(lines) >= 150
+    REPORTS.append("fixture base (tests/data/fixture):")
     check(evaluate(snapshot, lines), FIXTURE_FLOORS)
 
 
@@ -102,4 +111,5 @@ def test_shipped_base_messages() -> None:
     if not lines:
         pytest.fail("no test messages for the shipped base in tests/data/shipped")
     snapshot = build_snapshot(ROOT / "knowledge")
+    REPORTS.append("shipped base (knowledge/, tests/data/shipped):")
     check(evaluate(snapshot, lines), SHIPPED_FLOORS)
