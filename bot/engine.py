@@ -51,6 +51,15 @@ class Engine:
         if session.country is None and message.country_hint in snapshot.base.countries:
             session = session.update(country=message.country_hint)
             compose = Composer(snapshot, session)
+        hint = (message.language_hint or "").split("-")[0].lower()
+        if (
+            session.detected is None
+            and session.language is None
+            and hint in snapshot.locales.catalogs
+        ):
+            # Until the user writes something we can read, speak the language of their app.
+            session = session.update(detected=hint)
+            compose = Composer(snapshot, session)
         if message.payload:
             return self._payload(message.payload, session, compose)
         if message.location is not None:

@@ -23,6 +23,7 @@ class Inbound:
     country_hint: str | None = None  # e.g. the country of an SMS sender's number
     unsupported: str | None = None  # "sticker", "photo", "voice"...
     resumes: bool = False  # on Telegram, writing again undoes a block; an SMS needs START
+    language_hint: str | None = None  # e.g. the language of the user's Telegram app
 
 
 @dataclass(frozen=True)

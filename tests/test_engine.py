@@ -192,3 +192,13 @@ def test_the_engine_imports_no_channel_library() -> None:
                         else [node.module or ""]
                     )
                     assert not any(n.startswith(forbidden) for n in names), (path, names)
+
+
+async def test_the_apps_language_is_used_until_the_user_writes(engine: Engine) -> None:
+    sticker = await engine.handle(
+        Inbound("test", "u1", unsupported="sticker", language_hint="fr-FR"), Session()
+    )
+    assert sticker.replies[0].text.startswith("Je ne peux lire que")
+    assert sticker.session is not None
+    written = await say(engine, sticker.session, "where can i see a doctor")
+    assert written.replies[-1].language == "en"  # what they write wins

@@ -94,7 +94,9 @@ class TelegramAdapter:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return
-        message = Inbound("telegram", str(user.id), resumes=True, **fields)
+        message = Inbound(
+            "telegram", str(user.id), resumes=True, language_hint=user.language_code, **fields
+        )
         chat_id = chat.id
 
         async def deliver(outcome: Outcome, session: Session | None) -> tuple[str, Session | None]:

@@ -136,7 +136,7 @@ async def test_stickers_get_a_polite_reply_and_groups_are_ignored(service: Servi
     }
     assert (await service.post(sticker)).status_code == 200
     [sent] = await service.api.wait_sent(1, 11)
-    assert "I can only read text messages" in sent["text"]
+    assert "Solo puedo leer mensajes de texto" in sent["text"]  # her app is in Spanish
     group = text_update("hello everyone", chat_id=-100, chat_type="group")
     assert (await service.post(group)).status_code == 200
     await asyncio.sleep(0.3)
