@@ -72,8 +72,14 @@ class Engine:
         picked = self._numbered(text, session)
         if picked is not None:
             return self._payload(picked, session, compose)
-        command = self._command(text, snapshot)
-        if command is not None:
+        found = self._command(text, snapshot)
+        if found is not None:
+            command, speakers = found
+            current = session.language or session.detected
+            if session.language is None and current not in speakers:
+                # "AYUDA" is Spanish whatever was said before: answer the command in it.
+                session = session.update(detected=speakers[0])
+                compose = Composer(snapshot, session)
             return self._payload(command, session, compose)
         return self._question(text, session, compose)
 
@@ -176,16 +182,19 @@ class Engine:
         return None
 
     @staticmethod
-    def _command(text: str, snapshot: Snapshot) -> str | None:
+    def _command(text: str, snapshot: Snapshot) -> tuple[str, tuple[str, ...]] | None:
+        """The command a whole message names, and the languages that say it that way."""
         words = tuple(tokens(text))
         if not words or len(words) > 4:
             return None
-        languages = snapshot.locales.languages.values()
-        for language in languages:
+        found: str | None = None
+        speakers: list[str] = []
+        for code, language in snapshot.locales.languages.items():
             for name, phrases in language.commands.items():
-                if words in phrases:
-                    return name
-        return None
+                if words in phrases and found in (None, name):
+                    found = name
+                    speakers.append(code)
+        return (found, tuple(speakers)) if found else None
 
     @staticmethod
     def _emergency(words: list[str], snapshot: Snapshot) -> bool:

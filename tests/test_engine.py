@@ -202,3 +202,10 @@ async def test_the_apps_language_is_used_until_the_user_writes(engine: Engine) -
     assert sticker.session is not None
     written = await say(engine, sticker.session, "where can i see a doctor")
     assert written.replies[-1].language == "en"  # what they write wins
+
+
+async def test_a_command_word_answers_in_its_own_language(engine: Engine) -> None:
+    helped = await say(engine, Session(detected="ht"), "AYUDA")
+    assert helped.replies[0].text.startswith("Escriba su pregunta")
+    menu = await say(engine, Session(detected="fr"), "menu")  # French says menu too
+    assert menu.replies[0].text == "De quoi avez-vous besoin ?"
