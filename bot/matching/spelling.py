@@ -19,6 +19,18 @@ def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
+_SOUNDALIKE = ("cksqz", "bv", "gj", "iy")
+
+
+def _same_start(word: str, candidate: str) -> bool:
+    """People rarely mistype the first letter, except by sound ("sertificado") or a silent h
+    ("ospital"); any other change turns real words into others ("clientes" → "dientes")."""
+    first, other = word[0], candidate[0]
+    if first == other or (other == "h" and candidate[1:2] == first):
+        return True
+    return any(first in group and other in group for group in _SOUNDALIKE)
+
+
 def max_edits(word: str) -> int:
     """How many edits a word of this length may be away from the one meant."""
     return 1 if len(word) < 8 else 2
@@ -70,19 +82,15 @@ class Speller:
                 word, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5
             )
             candidates.update(choice for choice, _distance, _index in found)
-        best: tuple[int, bool, bool, int, str] | None = None
+        best: tuple[int, bool, int, str] | None = None
         for candidate in candidates:
+            if not _same_start(word, candidate):
+                continue
             distance = DamerauLevenshtein.distance(word, candidate, score_cutoff=limit)
             if distance > limit:
                 continue
             # Same first letter and a frequent word break ties: people rarely mistype the start.
-            key = (
-                distance,
-                candidate not in prefer,
-                candidate[0] != word[0],
-                -self.frequency.get(candidate, 0),
-                candidate,
-            )
+            key = (distance, candidate not in prefer, -self.frequency.get(candidate, 0), candidate)
             if best is None or key < best:
                 best = key
         return best[-1] if best else None

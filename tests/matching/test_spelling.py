@@ -22,6 +22,13 @@ def test_two_edits_only_for_long_words() -> None:
     assert speller.correct("dactpr") is None  # short word, two edits: too risky
 
 
+def test_a_real_word_is_not_turned_into_another_by_its_first_letter() -> None:
+    speller = Speller(["dientes", "hospital", "certificado"])
+    assert speller.correct("clientes") is None
+    assert speller.correct("ospital") == "hospital"  # a silent h
+    assert speller.correct("sertificado") == "certificado"  # by sound
+
+
 def test_short_and_unknown_words_are_left_alone() -> None:
     speller = Speller(WORDS)
     assert speller.correct("doc") is None
