@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.knowledge.model import Entry
 from bot.matching import Match
 from bot.messages import Inbound, Reply, Unanswered
 from bot.normalise import tokens
@@ -209,8 +208,3 @@ class Engine:
                 if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
                     return True
         return False
-
-
-def entry_label(entry: Entry, lang: str) -> str:
-    """An entry's title in `lang`, or in the first language it has."""
-    return entry.title.get(lang) or next(iter(entry.title.values()))

@@ -60,11 +60,6 @@ def stem(word: str, lang: str) -> str:
     return result
 
 
-def stemmed_languages() -> frozenset[str]:
-    """Languages that have a stemmer."""
-    return frozenset(_STEMMERS)
-
-
 def split_sentences(text: str) -> list[str]:
     """Split a message into sentences, for long stories where the need is one line among many."""
     parts = re.split(r"(?<=[.!?;\n])\s+|\n+", text)

@@ -35,20 +35,25 @@ class Service:
         )
 
 
+def settings_for(api_url: str, store: Path) -> Settings:
+    """Settings that point python-telegram-bot at the local Bot API server."""
+    return Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "TELEGRAM_API_BASE_URL": api_url + "/bot",
+            "SESSION_SECRET": "a-long-test-session-secret",
+            "SESSION_STORE": str(store),
+        },
+        DATA / "mini",
+    )
+
+
 @pytest.fixture
 async def service(tmp_path: Path) -> AsyncIterator[Service]:
     api = BotApi()
     async with running(api.app()) as api_url:
-        settings = Settings.from_env(
-            {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TELEGRAM_API_BASE_URL": api_url + "/bot",
-                "SESSION_SECRET": "a-long-test-session-secret",
-                "SESSION_STORE": str(tmp_path / "sessions.sqlite3"),
-            },
-            DATA / "mini",
-        )
+        settings = settings_for(api_url, tmp_path / "sessions.sqlite3")
         app = create_app(settings, Library(build_snapshot(DATA / "mini")), watch=False)
         async with running(app) as url, httpx.AsyncClient() as http:
             yield Service(url, api, http)
@@ -226,15 +231,7 @@ async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
 
     api = BotApi()
     async with running(api.app()) as api_url:
-        settings = Settings.from_env(
-            {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "TELEGRAM_API_BASE_URL": api_url + "/bot",
-                "SESSION_SECRET": "a-long-test-session-secret",
-            },
-            DATA / "mini",
-        )
+        settings = settings_for(api_url, tmp_path / "s.sqlite3")
         snapshot = build_snapshot(DATA / "mini")
         store = SqliteStore(tmp_path / "s.sqlite3")
         application = build_application(
