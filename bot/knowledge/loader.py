@@ -124,7 +124,8 @@ def _country(code: str, block: Any, line: int, report: _Report) -> Country | Non
     if not isinstance(block, dict):
         report.error(line, f"country '{code}' must be a mapping")
         return None
-    before = report.errors
+    # Problems here are reported, but the country is still built from what is usable: one
+    # bad field must not orphan every entry in the country's folder.
     names = _text_map(block, "names", report, required=True)
     languages = tuple(_lang_list(block, "languages", report))
     if not languages:
@@ -139,15 +140,19 @@ def _country(code: str, block: Any, line: int, report: _Report) -> Country | Non
     try:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError):
-        report.error(line_of(block, "timezone"), f"unknown time zone '{timezone}'")
+        message = (
+            f"unknown time zone '{timezone}'"
+            if timezone is not None
+            else "'timezone' is missing: an IANA name such as America/Port_of_Spain"
+        )
+        report.error(line_of(block, "timezone"), message)
+        timezone = "UTC"
     aliases = block.get("aliases") or []
     if not isinstance(aliases, list):
         report.error(line_of(block, "aliases"), "aliases: expected a list")
         aliases = []
     sources = _sources(block, report, required=False)
     reviewed = _date(block, report, required=False)
-    if report.errors > before:
-        return None
     return Country(
         code,
         names,

@@ -85,7 +85,11 @@ class Country:
 
     def name(self, lang: str) -> str:
         """The country's name in `lang`, or the first name known."""
-        return self.names.get(lang) or self.names.get("en") or next(iter(self.names.values()))
+        return (
+            self.names.get(lang)
+            or self.names.get("en")
+            or next(iter(self.names.values()), self.code.upper())
+        )
 
 
 @dataclass(frozen=True)

@@ -166,3 +166,16 @@ def test_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
     (root / "tt" / "health.yaml").write_bytes(b"topic: health\nentries: []\n\xff\xfe")
     problems = load_knowledge(root)[1]
     assert len(problems) == 1 and "not UTF-8" in problems[0].message
+
+
+def test_a_bad_country_field_is_reported_but_keeps_its_entries(tmp_path: Path) -> None:
+    countries = COUNTRIES.replace("    timezone: America/Port_of_Spain\n", "")
+    root = write(
+        tmp_path / "kb",
+        {"countries.yaml": countries, "tt/health.yaml": "topic: health\nentries:\n" + GOOD_ENTRY},
+    )
+    base, problems = load_knowledge(root)
+    assert [p.message for p in problems] == [
+        "'timezone' is missing: an IANA name such as America/Port_of_Spain"
+    ]
+    assert base.entry("tt-health-clinic") is not None  # the folder is still a known country
