@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.knowledge.model import REGION, TOPICS, Country, Entry, KnowledgeBase, Service, Source
 from bot.yamlsource import Problem, YamlError, line_of, load_yaml
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,57}$")  # fits Telegram's 64-byte buttons
+_HOUSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _COUNTRY = re.compile(r"^[a-z]{2}$")
 _ENTRY_FIELDS = {
@@ -203,15 +204,22 @@ def _entry(
         return None
     before = report.errors
     entry_id = item.get("id")
+    id_line = line_of(item, "id")
     if not isinstance(entry_id, str) or not _ID.match(entry_id):
         report.error(
-            line_of(item, "id"),
-            f"entry id '{entry_id}' must be lower-case letters, digits and dashes",
+            id_line,
+            f"entry id '{entry_id}' must be letters, digits, dots, dashes or "
+            "underscores, at most 58 characters",
         )
     elif entry_id in seen:
-        report.error(line_of(item, "id"), f"duplicate id '{entry_id}' (first at {seen[entry_id]})")
+        report.error(id_line, f"duplicate id '{entry_id}' (first at {seen[entry_id]})")
     else:
-        seen[entry_id] = f"{report.path}:{line_of(item, 'id')}"
+        seen[entry_id] = f"{report.path}:{id_line}"
+        if not _HOUSE_ID.match(entry_id):
+            report.warn(
+                id_line,
+                f"entry id '{entry_id}': the custom is lower-case letters, digits and dashes",
+            )
     for key in item:
         if key not in _ENTRY_FIELDS:
             report.warn(line_of(item, key), f"unknown field '{key}' (a typo?)")
