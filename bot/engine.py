@@ -46,10 +46,8 @@ class Engine:
             if message.payload != "optin" and not message.resumes:
                 return Outcome((), session)  # nothing is sent until they opt in again
             session = session.update(opted_out=False)
-        compose = Composer(snapshot, session)
         if session.country is None and message.country_hint in snapshot.base.countries:
             session = session.update(country=message.country_hint)
-            compose = Composer(snapshot, session)
         hint = (message.language_hint or "").split("-")[0].lower()
         if (
             session.detected is None
@@ -58,7 +56,7 @@ class Engine:
         ):
             # Until the user writes something we can read, speak the language of their app.
             session = session.update(detected=hint)
-            compose = Composer(snapshot, session)
+        compose = Composer(snapshot, session)
         if message.payload:
             return self._payload(message.payload, session, compose)
         if message.location is not None:
