@@ -36,6 +36,7 @@ _ENTRY_FIELDS = {
     "unreviewed",
 }
 _SERVICE_TEXT = ("phone", "address", "hours", "cost", "eligibility", "documents", "email")
+_SERVICE_FIELDS = frozenset({*_SERVICE_TEXT, "name", "url", "lat", "lon", "languages"})
 
 
 class _Report:
@@ -381,6 +382,17 @@ def _services(block: dict[str, Any], report: _Report) -> tuple[Service, ...]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             report.error(line, "each service needs at least a 'name'")
             continue
+        stray = [k for k in item if k not in _SERVICE_FIELDS]
+        if any(item[k] is None for k in stray):
+            # `{name: A, B}` is read as two keys: the name was cut at the comma.
+            report.error(
+                line,
+                f"service '{item['name']}' is followed by '{stray[0]}': a value with a comma "
+                'must be in quotes, e.g. name: "Ministry of Labour, Kingston"',
+            )
+            continue
+        for key in stray:
+            report.warn(line_of(item, key), f"unknown service field '{key}' (a typo?)")
         if item.get("url") is not None and not _valid_url(item.get("url")):
             report.error(line_of(item, "url"), f"malformed URL '{item.get('url')}'")
             continue

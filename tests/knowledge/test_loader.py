@@ -179,3 +179,24 @@ def test_a_bad_country_field_is_reported_but_keeps_its_entries(tmp_path: Path) -
         "'timezone' is missing: an IANA name such as America/Port_of_Spain"
     ]
     assert base.entry("tt-health-clinic") is not None  # the folder is still a known country
+
+
+def test_a_service_name_cut_at_an_unquoted_comma_is_named_with_the_fix(tmp_path: Path) -> None:
+    entry = (
+        GOOD_ENTRY
+        + """\
+    services:
+      - {name: Ministry of Labour, Kingston, phone: "+1 876 922 9500"}
+      - {name: Clinic, fone: "+1 868 555 0100"}
+"""
+    )
+    root = write(
+        tmp_path / "kb",
+        {"countries.yaml": COUNTRIES, "tt/health.yaml": "topic: health\nentries:\n" + entry},
+    )
+    _, problems = load_knowledge(root)
+    errors = [p for p in problems if p.severity == "error"]
+    assert [(p.line, "must be in quotes" in p.message) for p in errors] == [(10, True)]
+    assert "'Ministry of Labour' is followed by 'Kingston'" in errors[0].message
+    typo = [p for p in problems if p.severity == "warning"]
+    assert [(p.line, "unknown service field 'fone'" in p.message) for p in typo] == [(11, True)]
