@@ -10,7 +10,7 @@ import phonenumbers
 from phonenumbers import shortnumberinfo
 
 from bot.gsm import is_gsm, segments, to_gsm
-from bot.knowledge.model import Entry
+from bot.knowledge.model import REGION, Entry
 from bot.snapshot import Snapshot
 from bot.yamlsource import Problem
 
@@ -105,8 +105,13 @@ def _confusions(snapshot: Snapshot) -> list[Problem]:
     for entry in snapshot.base.entries:
         for lang, questions in entry.questions.items():
             for question in questions:
-                match = matcher.match(question, entry.country, lang)
-                if match.entry is not None and match.entry.id != entry.id:
+                # A region entry stands in where a country has none, so only another region
+                # entry can take its questions; a country's own entry is meant to win there.
+                match = matcher.match(question, entry.country or REGION, lang)
+                other = match.entry
+                if other is not None and other.id != entry.id and (
+                    entry.country is not None or other.country is None
+                ):
                     found.append(
                         Problem(
                             entry.path,
