@@ -100,9 +100,24 @@ def _load(args: argparse.Namespace, out: TextIO = sys.stderr) -> Snapshot:
 def _chat(args: argparse.Namespace) -> int:
     from bot.channels.terminal import chat
     from bot.engine import Engine
+    from bot.stores import open_store
+    from bot.unanswered import UnansweredLog
 
+    settings = _settings(args)
+    if settings is None:
+        return 2
     engine = Engine(Library(_load(args)))
-    asyncio.run(chat(engine, country=args.country, lang=args.lang))
+
+    async def run() -> None:
+        # The same store `puente report unanswered` reads, so "0" in a trial chat is kept too.
+        store = open_store(settings.session_store)
+        try:
+            log = UnansweredLog(store, settings.unanswered_days)
+            await chat(engine, country=args.country, lang=args.lang, record=log.add)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
     return 0
 
 

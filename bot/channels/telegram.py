@@ -50,7 +50,7 @@ COMMANDS = {
 }
 COMMAND_HELP = {
     "menu": "What do you need help with?",
-    "help": "Keywords",
+    "help": "Help and keywords",
     "language": "Change language",
     "country": "Change country",
 }

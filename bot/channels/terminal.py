@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.engine import Engine
-from bot.messages import Inbound, Reply
+from bot.messages import Inbound, Reply, Unanswered
 from bot.session import Session
 
 QUIT = {"quit", "exit", "/quit", "/exit"}
@@ -47,8 +47,13 @@ async def chat(
     stdout: TextIO = sys.stdout,
     country: str | None = None,
     lang: str | None = None,
+    record: Callable[[Unanswered], Awaitable[None]] | None = None,
 ) -> None:
-    """Talk with the engine until end of input or 'quit'."""
+    """Talk with the engine until end of input or 'quit'.
+
+    With `record`, questions left unanswered are kept for `puente report unanswered`, as the
+    other channels keep them.
+    """
     session = Session(country=country, language=lang)
     print("Puente — type your question (quit to leave).", file=stdout)
     loop = asyncio.get_running_loop()
@@ -62,4 +67,6 @@ async def chat(
         for reply in outcome.replies:
             print(render(reply, engine.library.current.locales.text), file=stdout)
             print(file=stdout)
+        if outcome.unanswered is not None and record is not None:
+            await record(outcome.unanswered)
         session = outcome.session or Session()

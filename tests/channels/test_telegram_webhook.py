@@ -251,6 +251,11 @@ async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
     assert set(commands) == {None, "es", "fr", "ht", "pt"}
     spanish = {c["command"]: c["description"] for c in commands["es"]}
     assert spanish["language"] == "Cambiar idioma"
+    english = {c["command"]: c["description"] for c in commands[None]}
+    for code in ("es", "fr", "ht", "pt"):
+        described = {c["command"]: c["description"] for c in commands[code]}
+        untranslated = [name for name, text in described.items() if text == english[name]]
+        assert untranslated == [], (code, untranslated)
     assert api.unexpected == []
 
 

@@ -1,0 +1,50 @@
+"""The terminal chat, as the README's first command runs it: no tokens, the process itself."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import DATA
+
+PUENTE = Path(sys.executable).with_name("puente")
+
+
+def run(*args: str, text: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "TWILIO_"))}
+    env["SESSION_STORE"] = str(cwd / "sessions.sqlite3")
+    return subprocess.run(
+        [str(PUENTE), *args, "--knowledge", str(DATA / "mini")],
+        input=text,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_question_gets_its_answer_a_number_picks_from_the_menu_and_quit_leaves(
+    tmp_path: Path,
+) -> None:
+    lines = "necesito un doctor para mi hijo\nmenu\n2\nquit\nnot read\n"
+    chat = run("chat", "--country", "tt", text=lines, cwd=tmp_path)
+    assert chat.returncode == 0, chat.stderr
+    answer, menu, topic, *_ = chat.stdout.split("> ")[1:]
+    assert answer.startswith("== Ver a un médico en una clínica ==")  # answered in Spanish
+    assert "Example Clinic | +1 868 555 0100" in answer
+    assert "Revisado el 2026-10-01. Confirme en https://example.org/clinic" in answer
+    assert "  2. Títulos y oficios" in menu
+    assert topic.startswith("== Títulos y oficios ==")  # "2" picked the second topic
+    assert "not read" not in chat.stdout and chat.stderr == ""
+
+
+def test_what_the_chat_could_not_answer_reaches_the_unanswered_report(tmp_path: Path) -> None:
+    chat = run("chat", "--country", "tt", text="zzqx blorp fnord 12345\n", cwd=tmp_path)
+    assert chat.returncode == 0, chat.stderr
+    report = run("report", "unanswered", text="", cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    assert "zzqx blorp fnord [number]" in report.stdout  # kept, with the digits redacted
