@@ -109,15 +109,17 @@ def _confusions(snapshot: Snapshot) -> list[Problem]:
                 # entry can take its questions; a country's own entry is meant to win there.
                 match = matcher.match(question, entry.country or REGION, lang)
                 other = match.entry
-                if other is not None and other.id != entry.id and (
-                    entry.country is not None or other.country is None
+                if (
+                    other is not None
+                    and other.id != entry.id
+                    and (entry.country is not None or other.country is None)
                 ):
                     found.append(
                         Problem(
                             entry.path,
                             entry.line,
                             f"{entry.id}: the example question '{question}' is "
-                            f"closer to {match.entry.id}",
+                            f"closer to {other.id}",
                             "warning",
                         )
                     )
