@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
+
 from bot.knowledge.model import TOPICS, Entry, Service
 from bot.matching import Match
 from bot.messages import Choice, Reply
@@ -27,6 +29,10 @@ NEARBY = 3
 def _(message: str) -> str:
     """Mark a string for translation; it is looked up in the catalogs when used."""
     return message
+
+
+# CLDR's Haitian Creole names languages in French: use each language's own name instead.
+_CLDR_FALLBACK = frozenset({"ht"})
 
 
 class Composer:
@@ -84,7 +90,7 @@ class Composer:
             services=entry.services,
             footer=footer,
             short=entry.sms.get(lang),
-            choices=self._after_answer(),
+            choices=(*self._local_alternatives(entry, match), *self._after_answer()),
             entry_id=entry.id,
             ask_feedback=True,
         )
@@ -187,7 +193,7 @@ class Composer:
     def languages(self) -> Reply:
         """The language menu."""
         catalogs = self.snapshot.locales.catalogs
-        choices = tuple(Choice(self._language_name(code), "lang:" + code) for code in catalogs)
+        choices = tuple(Choice(self._native_name(code), "lang:" + code) for code in catalogs)
         return self.reply(self.t(_("Choose your language:")), "menu", choices=choices)
 
     def countries(self) -> Reply:
@@ -313,6 +319,16 @@ class Composer:
             Choice(self.t(_("Change country")), "country"),
         )
 
+    def _local_alternatives(self, entry: Entry, match: Match | None) -> tuple[Choice, ...]:
+        # A region answer is general ("call the trafficking line of your country"); when the
+        # country's own entry on the same topic was close behind, offer it straight away.
+        if entry.country is not None or match is None or match.country is None:
+            return ()
+        local = [
+            e for e in match.alternatives if e.country == match.country and e.topic == entry.topic
+        ]
+        return tuple(Choice(self.label(e), "entry:" + e.id) for e in local[:2])
+
     def _after_answer(self) -> tuple[Choice, ...]:
         choices = [self._menu_choice()]
         if self.session.language is None:
@@ -336,9 +352,20 @@ class Composer:
         country = self.snapshot.base.countries.get(code or "")
         return country.name(self.lang) if country else str(code)
 
-    def _language_name(self, code: str) -> str:
+    def _native_name(self, code: str) -> str:
+        """The language's name in itself, as a language picker shows it."""
         language = self.snapshot.locales.languages.get(code)
         return language.name if language else code
+
+    def _language_name(self, code: str) -> str:
+        """The language's name as the user would say it: "anglais" to a French speaker."""
+        native = self._native_name(code)
+        if self.lang in _CLDR_FALLBACK:
+            return native
+        try:
+            return Locale.parse(self.lang).languages.get(code) or native
+        except (ValueError, UnknownLocaleError):
+            return native
 
 
 def _pick(texts: Any, lang: str) -> str:

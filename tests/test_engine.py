@@ -82,7 +82,7 @@ async def test_language_keyword_then_choice_switches_the_interface(engine: Engin
     assert asked.session is not None
     chosen = await engine.handle(Inbound("test", "u1", payload="lang:fr"), asked.session)
     assert chosen.session is not None and chosen.session.language == "fr"
-    assert chosen.replies[0].text == "Je vous répondrai en Français."
+    assert chosen.replies[0].text == "Je vous répondrai en français."
 
 
 async def test_country_choice_and_skip(engine: Engine) -> None:
@@ -209,3 +209,36 @@ async def test_a_command_word_answers_in_its_own_language(engine: Engine) -> Non
     assert helped.replies[0].text.startswith("Escriba su pregunta")
     menu = await say(engine, Session(detected="fr"), "menu")  # French says menu too
     assert menu.replies[0].text == "De quoi avez-vous besoin ?"
+
+
+async def test_a_region_answer_offers_the_countrys_own_entry_on_the_same_topic(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA / "mini", folder)
+    (folder / "tt" / "certification.yaml").write_text(
+        """topic: certification
+entries:
+  - id: mini-tt-trade-test
+    title: {en: Trade test at the training agency, es: Prueba de oficio}
+    questions:
+      en: [i am a welder with no papers for my skills, trade test for plumbers]
+      es: [soy soldador sin titulo, prueba de oficio para plomeros]
+    answer: {en: "The training agency tests your trade.", es: "La agencia prueba su oficio."}
+    sources: [https://example.org/trade]
+    reviewed: 2026-10-01
+""",
+        encoding="utf-8",
+    )
+    engine = Engine(Library(build_snapshot(folder)))
+    outcome = await say(engine, Session(country="tt"), "how do i get the skills certificate")
+    answer = outcome.replies[-1]
+    assert answer.entry_id == "mini-region-skills"
+    assert answer.choices[0].payload == "entry:mini-tt-trade-test"  # the local one, first
+    assert answer.choices[0].label == "Trade test at the training agency"
+    elsewhere = await say(engine, Session(country="tt"), "where can i see a doctor")
+    assert all(
+        c.payload.startswith(("menu", "language", "country")) for c in elsewhere.replies[-1].choices
+    )
