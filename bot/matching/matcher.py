@@ -15,6 +15,7 @@ from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder
 
 REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
+LOCAL_SHARE = 0.5  # a country's entry this close to a region leader on its subject answers
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
@@ -188,7 +189,35 @@ class Matcher:
                 )
             )
         candidates.sort(key=lambda c: (-c.weight, c.entry.id))
-        return self._rerank(candidates, query)
+        return self._prefer_local(self._rerank(candidates, query), country)
+
+    @staticmethod
+    def _prefer_local(candidates: list[Candidate], country: str | None) -> list[Candidate]:
+        """Let the country's own entry on the leader's subject answer instead of the region's.
+
+        A region entry stands in where a country has nothing; written in more languages, it
+        can outscore the country's entry on the very same need (a French message, a Spanish
+        country), yet the country's entry names the local hotline or office.
+        """
+        if country is None or len(candidates) < 2 or candidates[0].entry.country is not None:
+            return candidates
+        leader = candidates[0]
+        concepts = [key for key, _ in leader.matched if key.startswith("c:")]
+        if not concepts:
+            return candidates
+        # The leader's main subject: a local entry must speak of it too.
+        subject = set(concepts[:1])
+        for n, candidate in enumerate(candidates[1:RERANK], start=1):
+            entry = candidate.entry
+            if (
+                entry.country == country
+                and entry.topic == leader.entry.topic
+                and candidate.score >= ANSWER_AT
+                and candidate.weight >= LOCAL_SHARE * leader.weight
+                and subject <= {key for key, _ in candidate.matched}
+            ):
+                return [candidate, *candidates[:n], *candidates[n + 1 :]]
+        return candidates
 
     def _rerank(self, candidates: list[Candidate], query: dict[str, Feature]) -> list[Candidate]:
         """Among the leaders, favour the entry with an example question most like the message.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from bot.snapshot import build_snapshot
@@ -88,3 +91,46 @@ def test_country_named_as_destination_redirects_origin_does_not(
     message: str, country: str, searched: str
 ) -> None:
     assert MATCHER.match(message, country).country == searched
+
+
+def test_the_countrys_own_entry_beats_a_region_entry_written_in_the_users_language(
+    tmp_path: Path,
+) -> None:
+    # The region entry has French example questions, the local one only Spanish: a French
+    # message still gets the local hotline, because both speak of trafficking.
+    folder = tmp_path / "kb"
+    shutil.copytree(DATA / "mini", folder)
+    (folder / "region" / "emergency.yaml").write_text(
+        """topic: emergency
+entries:
+  - id: mini-region-trafficking-signs
+    title: {en: Signs of trafficking, fr: Signes de traite}
+    questions:
+      en: [my boss keeps my passport, signs of trafficking]
+      fr: [mon patron garde mon passeport, signes de traite, on m'a promis un travail mais on m'enferme]
+    answer: {en: "Warning signs.", fr: "Signes d'alerte."}
+    sources: [https://example.org/signs]
+    reviewed: 2026-10-01
+""",
+        encoding="utf-8",
+    )
+    (folder / "tt" / "emergency.yaml").write_text(
+        """topic: emergency
+entries:
+  - id: mini-tt-trafficking-line
+    title: {en: Trafficking hotline, es: Línea contra la trata}
+    questions:
+      en: [report human trafficking, they took my passport and i cannot leave]
+      es: [denunciar trata de personas, me quitaron el pasaporte y no me dejan salir]
+    answer: {en: "Call the hotline.", es: "Llame a la línea."}
+    sources: [https://example.org/line]
+    reviewed: 2026-10-01
+""",
+        encoding="utf-8",
+    )
+    matcher = build_snapshot(folder).matcher
+    message = "on m'a promis un travail mais maintenant on m'enferme et je ne peux pas sortir"
+    local = matcher.match(message, "tt")
+    assert local.entry is not None and local.entry.id == "mini-tt-trafficking-line"
+    elsewhere = matcher.match(message, "jm")  # no local entry there: the region answers
+    assert elsewhere.entry is not None and elsewhere.entry.id == "mini-region-trafficking-signs"
