@@ -107,7 +107,10 @@ entries:
     title: {en: Signs of trafficking, fr: Signes de traite}
     questions:
       en: [my boss keeps my passport, signs of trafficking]
-      fr: [mon patron garde mon passeport, signes de traite, on m'a promis un travail mais on m'enferme]
+      fr:
+        - mon patron garde mon passeport
+        - signes de traite
+        - on m'a promis un travail mais on m'enferme
     answer: {en: "Warning signs.", fr: "Signes d'alerte."}
     sources: [https://example.org/signs]
     reviewed: 2026-10-01
