@@ -224,8 +224,8 @@ entries:
   - id: mini-tt-trade-test
     title: {en: Trade test at the training agency, es: Prueba de oficio}
     questions:
-      en: [i am a welder with no papers for my skills, trade test for plumbers]
-      es: [soy soldador sin titulo, prueba de oficio para plomeros]
+      en: [trade test for welders, trade test for plumbers, certificate for my trade]
+      es: [prueba de oficio para soldadores, prueba de oficio para plomeros]
     answer: {en: "The training agency tests your trade.", es: "La agencia prueba su oficio."}
     sources: [https://example.org/trade]
     reviewed: 2026-10-01
@@ -233,7 +233,8 @@ entries:
         encoding="utf-8",
     )
     engine = Engine(Library(build_snapshot(folder)))
-    outcome = await say(engine, Session(country="tt"), "how do i get the skills certificate")
+    question = "how do i get the regional skills certificate from the ministry of labour"
+    outcome = await say(engine, Session(country="tt"), question)
     answer = outcome.replies[-1]
     assert answer.entry_id == "mini-region-skills"
     assert answer.choices[0].payload == "entry:mini-tt-trade-test"  # the local one, first

@@ -15,7 +15,7 @@ from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder
 
 REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
-LOCAL_SHARE = 0.5  # a country's entry this close to a region leader on its subject answers
+LOCAL_SHARE = 0.65  # a country's entry this close to a region leader on its subject answers
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
