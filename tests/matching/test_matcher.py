@@ -124,7 +124,7 @@ entries:
     title: {en: Trafficking hotline, es: Línea contra la trata}
     questions:
       en: [report human trafficking, they took my passport and i cannot leave]
-      es: [denunciar trata de personas, me quitaron el pasaporte y no me dejan salir]
+      es: [denunciar trata de personas, me prometieron trabajo y ahora no me dejan salir]
     answer: {en: "Call the hotline.", es: "Llame a la línea."}
     sources: [https://example.org/line]
     reviewed: 2026-10-01
