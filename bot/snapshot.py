@@ -6,6 +6,9 @@ swaps it in with a single assignment, so nobody is answered from a half-loaded b
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,10 +42,25 @@ class Snapshot:
 
 def build_snapshot(knowledge: Path, locales: Path = DEFAULT_LOCALES) -> Snapshot:
     """Load, validate and index; problems are collected, never raised."""
-    base, problems = load_knowledge(knowledge)
-    loaded_locales, locale_problems = load_locales(locales)
-    matcher = Matcher(base, loaded_locales)
+    with _no_cyclic_gc():
+        base, problems = load_knowledge(knowledge)
+        loaded_locales, locale_problems = load_locales(locales)
+        matcher = Matcher(base, loaded_locales)
     return Snapshot(base, loaded_locales, matcher, (*problems, *locale_problems))
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    # Building allocates millions of small objects that all live on; the cyclic collector
+    # would scan them again and again for nothing (a third of the load time). Reference
+    # counting still frees garbage meanwhile.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class Library:

@@ -45,7 +45,7 @@ class Index:
         )
         seen: Counter[str] = Counter()
         self.asked: list[list[frozenset[str]]] = []  # each entry's example questions
-        self._analysed: dict[tuple[str, str], frozenset[str]] = {}
+        self._analysed: dict[tuple[str, str], tuple[frozenset[str], Counter[str]]] = {}
         self.features: list[dict[str, float]] = [
             self._entry_features(e, seen) for e in self.entries
         ]
@@ -64,6 +64,11 @@ class Index:
             for key, df in document_frequency.items()
         }
         self.idf_unseen = math.log(1 + (total + 0.5) / 0.5)
+        # Each example question's length as a vector of idf weights, for the re-ranking.
+        self.asked_sizes: list[list[float]] = [
+            [math.sqrt(sum(self.idf.get(k, self.idf_unseen) ** 2 for k in keys)) for keys in qs]
+            for qs in self.asked
+        ]
         self.postings: dict[str, dict[str, list[Posting]]] = defaultdict(dict)
         for number, (entry, features) in enumerate(zip(self.entries, self.features, strict=True)):
             scope = self.postings[entry.country or REGION]
@@ -80,14 +85,16 @@ class Index:
         tf: dict[str, float] = defaultdict(float)
 
         def analyse(text: str, lang: str) -> frozenset[str]:
-            # Titles and answers often repeat across countries: analyse each text once.
+            # Titles and answers often repeat across countries: analyse each text once, and
+            # count its words again from what the first reading kept.
             key = (text, lang)
             found = self._analysed.get(key)
             if found is None:
-                found = self._analysed[key] = self.analyzer.keys_known(text, lang, seen)
-            else:
-                seen.update(tokens(text))
-            return found
+                words: Counter[str] = Counter()
+                keys = self.analyzer.keys_known(text, lang, words)
+                found = self._analysed[key] = (keys, words)
+            seen.update(found[1])
+            return found[0]
 
         def add(keys: frozenset[str], weight: float) -> None:
             for key in keys:

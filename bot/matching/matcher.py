@@ -5,13 +5,15 @@ Pure and synchronous: analyse → look up the country's postings → score → d
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from bot.knowledge.model import REGION, Entry, KnowledgeBase
 from bot.locales import Locales
 from bot.matching.analysis import Analysis, Feature
-from bot.matching.index import Index
+from bot.matching.index import SATURATION, Index
 from bot.matching.places import Mention, PlaceFinder
 
 REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
@@ -19,6 +21,7 @@ LOCAL_SHARE = 0.65  # a country's entry this close to a region leader on its sub
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
+KEEP = 16  # how many of the best-scored entries become candidates
 RERANK = 5  # how many leaders the example questions re-rank
 QUESTION_BONUS = 4.0  # at best a leader's weight grows fivefold
 
@@ -156,8 +159,9 @@ class Matcher:
             return []
         totals: dict[int, float] = defaultdict(float)
         by_sentence: dict[tuple[int, int], float] = defaultdict(float)
-        matched: dict[int, list[tuple[str, float]]] = defaultdict(list)
-        for scope in index.scopes(country):
+        several = analysis.sentences > 1
+        scopes = index.scopes(country)
+        for scope in scopes:
             factor = REGION_FACTOR if scope == REGION and country is not None else 1.0
             table = index.postings.get(scope, {})
             for key, feature in query.items():
@@ -168,28 +172,42 @@ class Matcher:
                 for posting in postings:
                     gain = base * posting.weight
                     totals[posting.entry] += gain
-                    by_sentence[posting.entry, feature.sentence] += gain
-                    matched[posting.entry].append((key, round(gain, 2)))
+                    if several:
+                        by_sentence[posting.entry, feature.sentence] += gain
+        # Only the leaders are ever answered, suggested or explained: build those alone.
+        leaders = heapq.nlargest(KEEP, totals.items(), key=itemgetter(1))
         candidates = []
-        for number, weight in totals.items():
+        for number, weight in leaders:
             coverage = weight / total_mass
-            if analysis.sentences > 1:
+            if several:
                 # In a long story the need is often one sentence: judge that sentence alone too.
                 best_sentence = max(
                     by_sentence.get((number, s), 0.0) / m for s, m in mass.items() if m > 0
                 )
                 coverage = max(coverage, 0.9 * best_sentence)
             score = round(min(1.0, coverage / 0.75) * 100)
+            entry = index.entries[number]
             candidates.append(
-                Candidate(
-                    index.entries[number],
-                    score,
-                    weight,
-                    tuple(sorted(matched[number], key=lambda m: -m[1])),
-                )
+                Candidate(entry, score, weight, self._matched(number, entry, query, country))
             )
         candidates.sort(key=lambda c: (-c.weight, c.entry.id))
         return self._prefer_local(self._rerank(candidates, query), country)
+
+    def _matched(
+        self, number: int, entry: Entry, query: dict[str, Feature], country: str | None
+    ) -> tuple[tuple[str, float], ...]:
+        """What each feature of the message gave `entry`, the largest first."""
+        index = self.index
+        factor = REGION_FACTOR if entry.country is None and country is not None else 1.0
+        features = index.features[number]
+        gains = []
+        for key, feature in query.items():
+            tf = features.get(key)
+            if tf is None:
+                continue
+            base = index.idf.get(key, index.idf_unseen) * feature.weight * factor
+            gains.append((key, round(base * tf / (tf + SATURATION), 2)))
+        return tuple(sorted(gains, key=lambda g: -g[1]))
 
     @staticmethod
     def _prefer_local(candidates: list[Candidate], country: str | None) -> list[Candidate]:
@@ -234,10 +252,10 @@ class Matcher:
         boosted = []
         for candidate in head:
             best = 0.0
-            for keys in index.asked[self._numbers[candidate.entry.id]]:
-                shared = sum(weights[k] for k in keys if k in weights)
+            number = self._numbers[candidate.entry.id]
+            for keys, size in zip(index.asked[number], index.asked_sizes[number], strict=True):
+                shared = sum(w for k, w in weights.items() if k in keys)
                 if shared:
-                    size = sum(index.idf.get(k, index.idf_unseen) ** 2 for k in keys) ** 0.5
                     best = max(best, shared / (norm * size))
             boosted.append(candidate.weight * (1 + QUESTION_BONUS * best))
         order = sorted(range(len(head)), key=lambda n: -boosted[n])
