@@ -18,6 +18,7 @@ from bot.matching.places import Mention, PlaceFinder
 
 REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
 LOCAL_SHARE = 0.65  # a country's entry this close to a region leader on its subject answers
+FOREIGN_SHARE = 0.5  # a word no entry in scope uses, as a share of its usual weight
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
@@ -149,9 +150,16 @@ class Matcher:
             kept = query.get(feature.key)
             if kept is None or feature.weight > kept.weight:
                 query[feature.key] = feature
+        scopes = index.scopes(country)
         mass: dict[int, float] = defaultdict(float)
-        for feature in query.values():
-            mass[feature.sentence] += index.idf.get(feature.key, index.idf_unseen) * feature.weight
+        for key, feature in query.items():
+            weight = index.idf.get(key, index.idf_unseen) * feature.weight
+            if key.startswith("t:") and not any(key in index.postings.get(s, {}) for s in scopes):
+                # A word no entry here contains (English words against a Spanish-only
+                # country's entries) cannot tell these entries apart: weigh it less. Concepts
+                # keep their weight: a need nobody here answers must still count.
+                weight *= FOREIGN_SHARE
+            mass[feature.sentence] += weight
         for _, sentence in analysis.unknown:
             mass[sentence] += index.idf_unseen * UNKNOWN_SHARE
         total_mass = sum(mass.values())
@@ -160,7 +168,6 @@ class Matcher:
         totals: dict[int, float] = defaultdict(float)
         by_sentence: dict[tuple[int, int], float] = defaultdict(float)
         several = analysis.sentences > 1
-        scopes = index.scopes(country)
         for scope in scopes:
             factor = REGION_FACTOR if scope == REGION and country is not None else 1.0
             table = index.postings.get(scope, {})

@@ -137,3 +137,53 @@ entries:
     assert local.entry is not None and local.entry.id == "mini-tt-trafficking-line"
     elsewhere = matcher.match(message, "jm")  # no local entry there: the region answers
     assert elsewhere.entry is not None and elsewhere.entry.id == "mini-region-trafficking-signs"
+
+
+def test_an_english_story_finds_the_spanish_only_countrys_entry(tmp_path: Path) -> None:
+    # The English words around the need belong to other countries' entries; against a
+    # Spanish-only country they must not drown the one concept that matters ("job").
+    folder = tmp_path / "kb"
+    (folder / "hn").mkdir(parents=True)
+    (folder / "tt").mkdir()
+    (folder / "countries.yaml").write_text(
+        """countries:
+  hn:
+    names: {en: Honduras, es: Honduras}
+    languages: [es]
+    timezone: America/Tegucigalpa
+  tt:
+    names: {en: Trinidad and Tobago}
+    languages: [en]
+    timezone: America/Port_of_Spain
+""",
+        encoding="utf-8",
+    )
+    (folder / "hn" / "work.yaml").write_text(
+        """topic: work
+entries:
+  - id: hn-job
+    title: {es: Buscar empleo}
+    questions: {es: [donde busco trabajo, hay bolsa de empleo, necesito chamba]}
+    answer: {es: "El servicio nacional de empleo ayuda gratis."}
+    sources: [https://example.org/empleo]
+    reviewed: 2026-10-01
+""",
+        encoding="utf-8",
+    )
+    (folder / "tt" / "documents.yaml").write_text(
+        """topic: documents
+entries:
+  - id: tt-papers
+    title: {en: Papers after years abroad}
+    questions:
+      en: [i came back after many years in the states, my papers expired last month]
+    answer: {en: "After years abroad, the government office renews papers every month."}
+    sources: [https://example.org/papers]
+    reviewed: 2026-10-01
+""",
+        encoding="utf-8",
+    )
+    matcher = build_snapshot(folder).matcher
+    story = "I came back after 10 years in Virginia, is there a government office to find a job?"
+    match = matcher.match(story, "hn")
+    assert match.entry is not None and match.entry.id == "hn-job"
