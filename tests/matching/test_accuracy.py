@@ -11,8 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from bot.snapshot import Snapshot, build_snapshot
 from tests.conftest import DATA, ROOT
 
@@ -71,8 +69,9 @@ def shipped_messages() -> list[dict[str, object]]:
 
 # Floors: a little under what was measured when they were set (see README, "Measured"), so a
 # change that makes matching worse fails here.
-# Measured 2026-11-23: fixture 88.4% (other-language 89.6%, out-of-scope 100%, long 72.7%);
-# shipped starter base 97.6%.
+# Measured 2026-11-23: fixture 92.9%; shipped base (502 messages over 11 countries and the
+# region) 88.6%, other-language 81.9%, English 83.5%, Kreyòl 89.2%, out of scope 78.7%,
+# long stories 74.1%.
 FIXTURE_FLOORS = {
     "all": 0.85,
     "other-language": 0.85,
@@ -85,7 +84,18 @@ FIXTURE_FLOORS = {
     "lang-en": 0.8,
     "long": 0.6,
 }
-SHIPPED_FLOORS = {"all": 0.9, "other-language": 0.85, "out-of-scope": 0.8}
+SHIPPED_FLOORS = {
+    "all": 0.85,
+    "other-language": 0.77,
+    "out-of-scope": 0.72,
+    "lang-en": 0.8,
+    "lang-es": 0.88,
+    "lang-ht": 0.85,
+    "lang-fr": 0.75,
+    "long": 0.65,
+    "other-country": 0.75,
+    "origin-not-destination": 0.85,
+}
 
 
 def check(scores: dict[str, Score], floors: dict[str, float]) -> None:
@@ -108,8 +118,7 @@ def test_fixture_base_held_out_messages() -> None:
 
 def test_shipped_base_messages() -> None:
     lines = shipped_messages()
-    if not lines:
-        pytest.fail("no test messages for the shipped base in tests/data/shipped")
+    assert len(lines) >= 300, "the shipped base needs its 300+ test messages"
     snapshot = build_snapshot(ROOT / "knowledge")
     REPORTS.append("shipped base (knowledge/, tests/data/shipped):")
     check(evaluate(snapshot, lines), SHIPPED_FLOORS)
