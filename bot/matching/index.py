@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.knowledge.model import REGION, Entry, KnowledgeBase
 from bot.locales import Locales
@@ -20,8 +20,7 @@ TITLE, KEYWORDS, QUESTIONS, QUESTION_SHARE, ANSWER, SMS = 3.0, 2.5, 1.0, 3.0, 0.
 SATURATION = 2.0
 
 
-@dataclass(frozen=True)
-class Posting:
+class Posting(NamedTuple):
     """An entry holding a feature, with the feature's saturated weight in it (0..1)."""
 
     entry: int

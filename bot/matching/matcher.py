@@ -22,7 +22,7 @@ FOREIGN_SHARE = 0.5  # a word no entry in scope uses, as a share of its usual we
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
-KEEP = 16  # how many of the best-scored entries become candidates
+KEEP = 8  # how many of the best-scored entries become candidates
 RERANK = 5  # how many leaders the example questions re-rank
 QUESTION_BONUS = 4.0  # at best a leader's weight grows fivefold
 
@@ -176,11 +176,11 @@ class Matcher:
                 if not postings:
                     continue
                 base = index.idf.get(key, index.idf_unseen) * feature.weight * factor
-                for posting in postings:
-                    gain = base * posting.weight
-                    totals[posting.entry] += gain
+                for number, weight in postings:
+                    gain = base * weight
+                    totals[number] += gain
                     if several:
-                        by_sentence[posting.entry, feature.sentence] += gain
+                        by_sentence[number, feature.sentence] += gain
         # Only the leaders are ever answered, suggested or explained: build those alone.
         leaders = heapq.nlargest(KEEP, totals.items(), key=itemgetter(1))
         candidates = []
@@ -256,12 +256,13 @@ class Matcher:
             return candidates
         weights = {k: index.idf.get(k, index.idf_unseen) * f.weight for k, f in query.items()}
         norm = sum(w * w for w in weights.values()) ** 0.5 or 1.0
+        asked_keys = weights.keys()
         boosted = []
         for candidate in head:
             best = 0.0
             number = self._numbers[candidate.entry.id]
             for keys, size in zip(index.asked[number], index.asked_sizes[number], strict=True):
-                shared = sum(w for k, w in weights.items() if k in keys)
+                shared = sum([weights[k] for k in asked_keys & keys])
                 if shared:
                     best = max(best, shared / (norm * size))
             boosted.append(candidate.weight * (1 + QUESTION_BONUS * best))
