@@ -16,6 +16,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def knowledge_folder(tmp_path: Path, files: dict[str, str], start: Path | None = None) -> Path:
+    """A knowledge folder in `tmp_path`: a copy of `start` (if any) plus `files` written in."""
+    folder = tmp_path / "kb"
+    if start is not None:
+        shutil.copytree(start, folder)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as sock:

@@ -11,7 +11,7 @@ from bot.engine import Engine, Outcome
 from bot.messages import Inbound
 from bot.session import Session
 from bot.snapshot import Library, build_snapshot
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, knowledge_folder
 
 
 @pytest.fixture(scope="module")
@@ -214,12 +214,8 @@ async def test_a_command_word_answers_in_its_own_language(engine: Engine) -> Non
 async def test_a_region_answer_offers_the_countrys_own_entry_on_the_same_topic(
     tmp_path: Path,
 ) -> None:
-    import shutil
-
-    folder = tmp_path / "kb"
-    shutil.copytree(DATA / "mini", folder)
-    (folder / "tt" / "certification.yaml").write_text(
-        """topic: certification
+    files = {
+        "tt/certification.yaml": """topic: certification
 entries:
   - id: mini-tt-trade-test
     title: {en: Trade test at the training agency, es: Prueba de oficio}
@@ -230,8 +226,8 @@ entries:
     sources: [https://example.org/trade]
     reviewed: 2026-10-01
 """,
-        encoding="utf-8",
-    )
+    }
+    folder = knowledge_folder(tmp_path, files, start=DATA / "mini")
     engine = Engine(Library(build_snapshot(folder)))
     question = "how do i get the regional skills certificate from the ministry of labour"
     outcome = await say(engine, Session(country="tt"), question)

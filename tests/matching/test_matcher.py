@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from bot.snapshot import build_snapshot
-from tests.conftest import DATA
+from tests.conftest import DATA, knowledge_folder
 
 MATCHER = build_snapshot(DATA / "mini").matcher
 
@@ -98,10 +97,8 @@ def test_the_countrys_own_entry_beats_a_region_entry_written_in_the_users_langua
 ) -> None:
     # The region entry has French example questions, the local one only Spanish: a French
     # message still gets the local hotline, because both speak of trafficking.
-    folder = tmp_path / "kb"
-    shutil.copytree(DATA / "mini", folder)
-    (folder / "region" / "emergency.yaml").write_text(
-        """topic: emergency
+    files = {
+        "region/emergency.yaml": """topic: emergency
 entries:
   - id: mini-region-trafficking-signs
     title: {en: Signs of trafficking, fr: Signes de traite}
@@ -115,10 +112,7 @@ entries:
     sources: [https://example.org/signs]
     reviewed: 2026-10-01
 """,
-        encoding="utf-8",
-    )
-    (folder / "tt" / "emergency.yaml").write_text(
-        """topic: emergency
+        "tt/emergency.yaml": """topic: emergency
 entries:
   - id: mini-tt-trafficking-line
     title: {en: Trafficking hotline, es: Línea contra la trata}
@@ -129,8 +123,8 @@ entries:
     sources: [https://example.org/line]
     reviewed: 2026-10-01
 """,
-        encoding="utf-8",
-    )
+    }
+    folder = knowledge_folder(tmp_path, files, start=DATA / "mini")
     matcher = build_snapshot(folder).matcher
     message = "on m'a promis un travail mais maintenant on m'enferme et je ne peux pas sortir"
     local = matcher.match(message, "tt")
@@ -142,11 +136,8 @@ entries:
 def test_an_english_story_finds_the_spanish_only_countrys_entry(tmp_path: Path) -> None:
     # The English words around the need belong to other countries' entries; against a
     # Spanish-only country they must not drown the one concept that matters ("job").
-    folder = tmp_path / "kb"
-    (folder / "hn").mkdir(parents=True)
-    (folder / "tt").mkdir()
-    (folder / "countries.yaml").write_text(
-        """countries:
+    files = {
+        "countries.yaml": """countries:
   hn:
     names: {en: Honduras, es: Honduras}
     languages: [es]
@@ -156,10 +147,7 @@ def test_an_english_story_finds_the_spanish_only_countrys_entry(tmp_path: Path) 
     languages: [en]
     timezone: America/Port_of_Spain
 """,
-        encoding="utf-8",
-    )
-    (folder / "hn" / "work.yaml").write_text(
-        """topic: work
+        "hn/work.yaml": """topic: work
 entries:
   - id: hn-job
     title: {es: Buscar empleo}
@@ -168,10 +156,7 @@ entries:
     sources: [https://example.org/empleo]
     reviewed: 2026-10-01
 """,
-        encoding="utf-8",
-    )
-    (folder / "tt" / "documents.yaml").write_text(
-        """topic: documents
+        "tt/documents.yaml": """topic: documents
 entries:
   - id: tt-papers
     title: {en: Papers after years abroad}
@@ -181,8 +166,8 @@ entries:
     sources: [https://example.org/papers]
     reviewed: 2026-10-01
 """,
-        encoding="utf-8",
-    )
+    }
+    folder = knowledge_folder(tmp_path, files)
     matcher = build_snapshot(folder).matcher
     story = "I came back after 10 years in Virginia, is there a government office to find a job?"
     match = matcher.match(story, "hn")
