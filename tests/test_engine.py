@@ -105,6 +105,28 @@ async def test_emergency_words_answer_first_with_the_countrys_numbers(engine: En
     assert "999" in first.text and "990" in first.text
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "help! a man is beating my sister outside",
+        "mi vecino no respira, que hago",
+        "li pa ka respire, ede m",
+        "mon ami a été poignardé devant le bar",
+    ],
+)
+async def test_an_emergency_told_as_it_happens_gets_the_numbers_first(
+    engine: Engine, message: str
+) -> None:
+    outcome = await say(engine, Session(country="tt"), message)
+    assert outcome.replies[0].kind == "emergency", message
+    assert "999" in outcome.replies[0].text
+
+
+async def test_an_ordinary_question_gets_no_alarm(engine: Engine) -> None:
+    outcome = await say(engine, Session(country="tt"), "where can I see a doctor")
+    assert all(reply.kind != "emergency" for reply in outcome.replies)
+
+
 async def test_emergency_without_country_asks_for_it(engine: Engine) -> None:
     outcome = await say(engine, Session(), "anmwe")
     assert outcome.replies[0].kind == "emergency"
