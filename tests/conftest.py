@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +17,30 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def knowledge_folder(tmp_path: Path, files: dict[str, str], start: Path | None = None) -> Path:
-    """A knowledge folder in `tmp_path`: a copy of `start` (if any) plus `files` written in."""
-    folder = tmp_path / "kb"
-    if start is not None:
-        shutil.copytree(start, folder)
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A copy of tests/data/mini that the test may change."""
+    target = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", target)
+    return target
+
+
+def add_entries(root: Path, name: str, topic: str, entries: str) -> None:
+    """Append entries (YAML list items, any indentation) to a topic file, creating it if needed."""
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = path.read_text(encoding="utf-8") if path.exists() else f"topic: {topic}\nentries:\n"
+    items = textwrap.indent(textwrap.dedent(entries), "  ")
+    path.write_text(text.rstrip("\n") + "\n" + items, encoding="utf-8")
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write `files` (name → text, dedented) under `root`, a knowledge folder made from scratch."""
     for name, text in files.items():
-        path = folder / name
+        path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return folder
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return root
 
 
 def free_port() -> int:

@@ -11,7 +11,7 @@ from bot.engine import Engine, Outcome
 from bot.messages import Inbound
 from bot.session import Session
 from bot.snapshot import Library, build_snapshot
-from tests.conftest import DATA, ROOT, knowledge_folder
+from tests.conftest import DATA, ROOT, add_entries
 
 
 @pytest.fixture(scope="module")
@@ -234,11 +234,13 @@ async def test_a_command_word_answers_in_its_own_language(engine: Engine) -> Non
 
 
 async def test_a_region_answer_offers_the_countrys_own_entry_on_the_same_topic(
-    tmp_path: Path,
+    mini: Path,
 ) -> None:
-    files = {
-        "tt/certification.yaml": """topic: certification
-entries:
+    add_entries(
+        mini,
+        "tt/certification.yaml",
+        "certification",
+        """\
   - id: mini-tt-trade-test
     title: {en: Trade test at the training agency, es: Prueba de oficio}
     questions:
@@ -248,9 +250,8 @@ entries:
     sources: [https://example.org/trade]
     reviewed: 2026-10-01
 """,
-    }
-    folder = knowledge_folder(tmp_path, files, start=DATA / "mini")
-    engine = Engine(Library(build_snapshot(folder)))
+    )
+    engine = Engine(Library(build_snapshot(mini)))
     question = "how do i get the regional skills certificate from the ministry of labour"
     outcome = await say(engine, Session(country="tt"), question)
     answer = outcome.replies[-1]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from bot.knowledge import load_knowledge
+from tests.conftest import write_files
 
 COUNTRIES = """\
 countries:
@@ -29,14 +29,6 @@ GOOD_ENTRY = """\
 """
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return root
-
-
 def test_valid_base_loads_with_dates_services_and_sources(tmp_path: Path) -> None:
     entry = (
         GOOD_ENTRY
@@ -46,7 +38,7 @@ def test_valid_base_loads_with_dates_services_and_sources(tmp_path: Path) -> Non
     unreviewed: [es]
 """
     )
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {"countries.yaml": COUNTRIES, "tt/health.yaml": "topic: health\nentries:\n" + entry},
     )
@@ -62,7 +54,7 @@ def test_valid_base_loads_with_dates_services_and_sources(tmp_path: Path) -> Non
 
 
 def test_yaml_syntax_error_names_the_line_and_keeps_other_files(tmp_path: Path) -> None:
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {
             "countries.yaml": COUNTRIES,
@@ -98,7 +90,7 @@ def test_every_problem_of_a_run_is_reported_at_once_with_its_line(tmp_path: Path
         services:
           - {name: Place, lat: 200, lon: 10}
     """
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {
             "countries.yaml": COUNTRIES,
@@ -125,7 +117,7 @@ def test_every_problem_of_a_run_is_reported_at_once_with_its_line(tmp_path: Path
 def test_check_command_prints_path_line_message_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {
             "countries.yaml": COUNTRIES,
@@ -139,7 +131,7 @@ def test_check_command_prints_path_line_message_and_exits_1(
 
 
 def test_warnings_alone_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {
             "countries.yaml": COUNTRIES,
@@ -154,14 +146,14 @@ def test_unknown_time_zone_and_bad_country_code(tmp_path: Path) -> None:
     countries = COUNTRIES.replace("America/Port_of_Spain", "Mars/Olympus") + (
         "  TTO:\n    names: {en: X}\n    languages: [en]\n    timezone: UTC\n"
     )
-    root = write(tmp_path / "kb", {"countries.yaml": countries})
+    root = write_files(tmp_path / "kb", {"countries.yaml": countries})
     messages = [p.message for p in load_knowledge(root)[1]]
     assert "unknown time zone 'Mars/Olympus'" in messages
     assert any("'TTO' is not an ISO 3166-1 alpha-2 code" in m for m in messages)
 
 
 def test_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
-    root = write(tmp_path / "kb", {"countries.yaml": COUNTRIES})
+    root = write_files(tmp_path / "kb", {"countries.yaml": COUNTRIES})
     (root / "tt").mkdir()
     (root / "tt" / "health.yaml").write_bytes(b"topic: health\nentries: []\n\xff\xfe")
     problems = load_knowledge(root)[1]
@@ -170,7 +162,7 @@ def test_not_utf8_is_reported_not_raised(tmp_path: Path) -> None:
 
 def test_a_bad_country_field_is_reported_but_keeps_its_entries(tmp_path: Path) -> None:
     countries = COUNTRIES.replace("    timezone: America/Port_of_Spain\n", "")
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {"countries.yaml": countries, "tt/health.yaml": "topic: health\nentries:\n" + GOOD_ENTRY},
     )
@@ -190,7 +182,7 @@ def test_a_service_name_cut_at_an_unquoted_comma_is_named_with_the_fix(tmp_path:
       - {name: Clinic, fone: "+1 868 555 0100"}
 """
     )
-    root = write(
+    root = write_files(
         tmp_path / "kb",
         {"countries.yaml": COUNTRIES, "tt/health.yaml": "topic: health\nentries:\n" + entry},
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.snapshot import build_snapshot
-from tests.conftest import DATA, knowledge_folder
+from tests.conftest import DATA, add_entries, write_files
 
 MATCHER = build_snapshot(DATA / "mini").matcher
 
@@ -93,13 +93,15 @@ def test_country_named_as_destination_redirects_origin_does_not(
 
 
 def test_the_countrys_own_entry_beats_a_region_entry_written_in_the_users_language(
-    tmp_path: Path,
+    mini: Path,
 ) -> None:
     # The region entry has French example questions, the local one only Spanish: a French
     # message still gets the local hotline, because both speak of trafficking.
-    files = {
-        "region/emergency.yaml": """topic: emergency
-entries:
+    add_entries(
+        mini,
+        "region/emergency.yaml",
+        "emergency",
+        """\
   - id: mini-region-trafficking-signs
     title: {en: Signs of trafficking, fr: Signes de traite}
     questions:
@@ -112,8 +114,12 @@ entries:
     sources: [https://example.org/signs]
     reviewed: 2026-10-01
 """,
-        "tt/emergency.yaml": """topic: emergency
-entries:
+    )
+    add_entries(
+        mini,
+        "tt/emergency.yaml",
+        "emergency",
+        """\
   - id: mini-tt-trafficking-line
     title: {en: Trafficking hotline, es: Línea contra la trata}
     questions:
@@ -123,9 +129,8 @@ entries:
     sources: [https://example.org/line]
     reviewed: 2026-10-01
 """,
-    }
-    folder = knowledge_folder(tmp_path, files, start=DATA / "mini")
-    matcher = build_snapshot(folder).matcher
+    )
+    matcher = build_snapshot(mini).matcher
     message = "on m'a promis un travail mais maintenant on m'enferme et je ne peux pas sortir"
     local = matcher.match(message, "tt")
     assert local.entry is not None and local.entry.id == "mini-tt-trafficking-line"
@@ -167,8 +172,7 @@ entries:
     reviewed: 2026-10-01
 """,
     }
-    folder = knowledge_folder(tmp_path, files)
-    matcher = build_snapshot(folder).matcher
+    matcher = build_snapshot(write_files(tmp_path / "kb", files)).matcher
     story = "I came back after 10 years in Virginia, is there a government office to find a job?"
     match = matcher.match(story, "hn")
     assert match.entry is not None and match.entry.id == "hn-job"

@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.reports.coverage import Coverage, Row, coverage, document, stale_before
 from bot.reports.document import render_text
 from bot.snapshot import build_snapshot
-from tests.reports.conftest import add_entries
+from tests.conftest import add_entries
 
 TODAY = date(2026, 11, 1)
 
