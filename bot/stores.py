@@ -122,6 +122,15 @@ class _LocalLocks:
                 del self._users[key], self._locks[key]
 
 
+# Statements SqliteStore runs both alone and inside its one-transaction begin/finish.
+_LOAD_SESSION = "SELECT data FROM sessions WHERE key = ?"
+_SAVE_SESSION = (
+    "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
+    "SET data = excluded.data, updated = excluded.updated"
+)
+_RECALL_MARKER = "SELECT value FROM markers WHERE marker = ? AND expires >= ?"
+
+
 class SqliteStore(SessionStore):
     """Sessions in one SQLite file (WAL), for a single `puente serve` process.
 
@@ -155,13 +164,12 @@ class SqliteStore(SessionStore):
         return await self._submit(lambda: self._db.execute(sql, args).fetchall())
 
     async def load(self, key: str) -> Session | None:
-        rows = await self._call("SELECT data FROM sessions WHERE key = ?", key)
+        rows = await self._call(_LOAD_SESSION, key)
         return Session.from_json(str(rows[0][0])) if rows else None
 
     async def save(self, key: str, session: Session) -> None:
         await self._call(
-            "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
-            "SET data = excluded.data, updated = excluded.updated",
+            _SAVE_SESSION,
             key,
             session.to_json(),
             time.time(),
@@ -175,9 +183,7 @@ class SqliteStore(SessionStore):
 
         def work() -> str | None:
             # One thread runs every statement, so this read-then-write cannot interleave.
-            row = self._db.execute(
-                "SELECT value FROM markers WHERE marker = ? AND expires >= ?", (marker, now)
-            ).fetchone()
+            row = self._db.execute(_RECALL_MARKER, (marker, now)).fetchone()
             if row is not None:
                 return str(row[0])
             self._db.execute(
@@ -191,9 +197,7 @@ class SqliteStore(SessionStore):
         return await self._submit(work)
 
     async def recall(self, marker: str) -> str | None:
-        rows = await self._call(
-            "SELECT value FROM markers WHERE marker = ? AND expires >= ?", marker, time.time()
-        )
+        rows = await self._call(_RECALL_MARKER, marker, time.time())
         return str(rows[0][0]) if rows else None
 
     async def begin(self, key: str, marker: str | None) -> tuple[str | None, Session | None]:
@@ -201,12 +205,10 @@ class SqliteStore(SessionStore):
 
         def work() -> tuple[str | None, Session | None]:
             if marker is not None:
-                row = self._db.execute(
-                    "SELECT value FROM markers WHERE marker = ? AND expires >= ?", (marker, now)
-                ).fetchone()
+                row = self._db.execute(_RECALL_MARKER, (marker, now)).fetchone()
                 if row is not None:
                     return str(row[0]), None
-            found = self._db.execute("SELECT data FROM sessions WHERE key = ?", (key,)).fetchone()
+            found = self._db.execute(_LOAD_SESSION, (key,)).fetchone()
             return None, Session.from_json(str(found[0])) if found else None
 
         return await self._submit(work)
@@ -229,8 +231,7 @@ class SqliteStore(SessionStore):
                     self._db.execute("DELETE FROM sessions WHERE key = ?", (key,))
                 else:
                     self._db.execute(
-                        "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
-                        "SET data = excluded.data, updated = excluded.updated",
+                        _SAVE_SESSION,
                         (key, session.to_json(), now),
                     )
                 if marker is not None:
