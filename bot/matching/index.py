@@ -45,16 +45,14 @@ class Index:
         seen: Counter[str] = Counter()
         self.asked: list[list[frozenset[str]]] = []  # each entry's example questions
         self._analysed: dict[tuple[str, str], tuple[frozenset[str], Counter[str]]] = {}
-        self.features: list[dict[str, float]] = [
-            self._entry_features(e, seen) for e in self.entries
-        ]
+        frequencies = [self._entry_features(e, seen) for e in self.entries]
         for country in base.countries.values():
             for name in (*country.names.values(), *country.aliases):
                 seen.update(tokens(name))
         self.analyzer.learn(seen)
         self._analysed.clear()
         document_frequency: dict[str, int] = defaultdict(int)
-        for features in self.features:
+        for features in frequencies:
             for key in features:
                 document_frequency[key] += 1
         total = max(len(self.entries), 1)
@@ -68,11 +66,16 @@ class Index:
             [math.sqrt(sum(self.idf.get(k, self.idf_unseen) ** 2 for k in keys)) for keys in qs]
             for qs in self.asked
         ]
+        # Each entry's features with their saturated weight in it (0..1), as posted below.
+        self.features: list[dict[str, float]] = [
+            {key: tf / (tf + SATURATION) for key, tf in features.items()}
+            for features in frequencies
+        ]
         self.postings: dict[str, dict[str, list[Posting]]] = defaultdict(dict)
         for number, (entry, features) in enumerate(zip(self.entries, self.features, strict=True)):
             scope = self.postings[entry.country or REGION]
-            for key, tf in features.items():
-                scope.setdefault(key, []).append(Posting(number, tf / (tf + SATURATION)))
+            for key, weight in features.items():
+                scope.setdefault(key, []).append(Posting(number, weight))
 
     def scopes(self, country: str | None) -> tuple[str, ...]:
         """The posting lists a message in `country` looks at: the country's, then the region's."""

@@ -13,7 +13,7 @@ from operator import itemgetter
 from bot.knowledge.model import REGION, Entry, KnowledgeBase
 from bot.locales import Locales
 from bot.matching.analysis import Analysis, Feature
-from bot.matching.index import SATURATION, Index
+from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder
 
 REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the same
@@ -169,7 +169,7 @@ class Matcher:
         by_sentence: dict[tuple[int, int], float] = defaultdict(float)
         several = analysis.sentences > 1
         for scope in scopes:
-            factor = REGION_FACTOR if scope == REGION and country is not None else 1.0
+            factor = _region_factor(scope == REGION, country)
             table = index.postings.get(scope, {})
             for key, feature in query.items():
                 postings = table.get(key)
@@ -205,15 +205,15 @@ class Matcher:
     ) -> tuple[tuple[str, float], ...]:
         """What each feature of the message gave `entry`, the largest first."""
         index = self.index
-        factor = REGION_FACTOR if entry.country is None and country is not None else 1.0
+        factor = _region_factor(entry.country is None, country)
         features = index.features[number]
         gains = []
         for key, feature in query.items():
-            tf = features.get(key)
-            if tf is None:
+            weight = features.get(key)
+            if weight is None:
                 continue
             base = index.idf.get(key, index.idf_unseen) * feature.weight * factor
-            gains.append((key, round(base * tf / (tf + SATURATION), 2)))
+            gains.append((key, round(base * weight, 2)))
         return tuple(sorted(gains, key=lambda g: -g[1]))
 
     @staticmethod
@@ -268,3 +268,8 @@ class Matcher:
             boosted.append(candidate.weight * (1 + QUESTION_BONUS * best))
         order = sorted(range(len(head)), key=lambda n: -boosted[n])
         return [head[n] for n in order] + candidates[RERANK:]
+
+
+def _region_factor(region: bool, country: str | None) -> float:
+    """What a region entry's gains count for a user in `country` (a country's own count fully)."""
+    return REGION_FACTOR if region and country is not None else 1.0
