@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from bot.knowledge import load_knowledge
+from bot.content import load_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN, PUBLIC, SECRET = "bench-twilio-token", "https://bench.example.org", "bench_secret"

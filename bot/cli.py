@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.explain import explain
+from bot.library import DEFAULT_LOCALES, Library, Snapshot, build_snapshot
 from bot.matching import Match
+from bot.matching.explain import explain
 from bot.settings import ConfigError, Settings
-from bot.snapshot import DEFAULT_LOCALES, Library, Snapshot, build_snapshot
 
 DEFAULT_KNOWLEDGE = Path("knowledge")
 
@@ -99,9 +99,9 @@ def _load(args: argparse.Namespace, out: TextIO = sys.stderr) -> Snapshot:
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.channels.terminal import chat
-    from bot.engine import Engine
-    from bot.stores import open_store
-    from bot.unanswered import UnansweredLog
+    from bot.conversation.engine import Engine
+    from bot.conversation.unanswered import UnansweredLog
+    from bot.storage import open_store
 
     settings = _settings(args)
     if settings is None:
@@ -181,7 +181,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.quality import content_warnings
+    from bot.reports.checks import content_warnings
 
     directory = args.directory or args.knowledge
     snapshot = build_snapshot(directory, args.locales)
@@ -199,13 +199,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from bot.bench import run
+    from bot.reports.bench import run
 
     return run(args.knowledge, args.locales, args.questions, args.messages)
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from bot.schema import topic_schema
+    from bot.content.schema import topic_schema
 
     print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
     return 0
@@ -251,9 +251,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _poll(args: argparse.Namespace) -> int:
     from bot.channels.telegram import build_application
-    from bot.engine import Engine
-    from bot.service import Conversations
-    from bot.stores import open_store
+    from bot.conversation.conversations import Conversations
+    from bot.conversation.engine import Engine
+    from bot.storage import open_store
 
     settings = _settings(args)
     if settings is None:
@@ -270,9 +270,9 @@ def _poll(args: argparse.Namespace) -> int:
 
 def _set_webhook(args: argparse.Namespace) -> int:
     from bot.channels.telegram import build_application, register
-    from bot.engine import Engine
-    from bot.service import Conversations
-    from bot.stores import open_store
+    from bot.conversation.conversations import Conversations
+    from bot.conversation.engine import Engine
+    from bot.storage import open_store
 
     settings = _settings(args)
     if settings is None:

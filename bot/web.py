@@ -13,13 +13,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.engine import Engine
-from bot.reload import Watcher
-from bot.service import Conversations
+from bot.conversation.conversations import Conversations
+from bot.conversation.engine import Engine
+from bot.conversation.unanswered import UnansweredLog
+from bot.library import Library, Watcher
 from bot.settings import Settings
-from bot.snapshot import Library
-from bot.stores import SessionStore, open_store
-from bot.unanswered import UnansweredLog
+from bot.storage import SessionStore, open_store
 
 log = logging.getLogger(__name__)
 

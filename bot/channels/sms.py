@@ -17,11 +17,11 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.sms_render import render
-from bot.engine import Outcome
-from bot.messages import Inbound, Reply
+from bot.conversation.conversations import Conversations
+from bot.conversation.engine import Outcome
+from bot.conversation.messages import Inbound, Reply
+from bot.conversation.session import Session
 from bot.normalise import fold
-from bot.service import Conversations
-from bot.session import Session
 
 log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 64 * 1024

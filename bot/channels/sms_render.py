@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.gsm import fits, to_gsm
-from bot.messages import Reply
+from bot.channels.gsm import fits, to_gsm
+from bot.conversation.messages import Reply
 
 Translate = Callable[[str, str], str]
 DEFAULT_BUDGET = 2

@@ -32,10 +32,10 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_render import render
-from bot.engine import Outcome
-from bot.messages import Inbound
-from bot.service import Conversations
-from bot.session import Session
+from bot.conversation.conversations import Conversations
+from bot.conversation.engine import Outcome
+from bot.conversation.messages import Inbound
+from bot.conversation.session import Session
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)

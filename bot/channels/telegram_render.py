@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
-from bot.messages import Choice, Reply
+from bot.conversation.messages import Choice, Reply
 
 LIMIT = 4096
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-from bot.engine import Engine
-from bot.messages import Inbound, Reply, Unanswered
-from bot.session import Session
+from bot.conversation.engine import Engine
+from bot.conversation.messages import Inbound, Reply, Unanswered
+from bot.conversation.session import Session
 
 QUIT = {"quit", "exit", "/quit", "/exit"}
 

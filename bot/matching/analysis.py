@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.locales import Locales
+from bot.content.locales import Locales
 from bot.matching.language import Detection, LanguageDetector
 from bot.matching.spelling import Speller
 from bot.normalise import split_sentences, stem, tokens

@@ -11,8 +11,8 @@ import math
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
-from bot.knowledge.model import REGION, Entry, KnowledgeBase
-from bot.locales import Locales
+from bot.content.locales import Locales
+from bot.content.model import REGION, Entry, KnowledgeBase
 from bot.matching.analysis import Analyzer
 from bot.normalise import tokens
 

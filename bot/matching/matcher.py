@@ -10,8 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from bot.knowledge.model import REGION, Entry, KnowledgeBase
-from bot.locales import Locales
+from bot.content.locales import Locales
+from bot.content.model import REGION, Entry, KnowledgeBase
 from bot.matching.analysis import Analysis, Feature
 from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder

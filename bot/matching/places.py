@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.knowledge.model import Country
-from bot.locales import Locales, Phrase
+from bot.content.locales import Locales, Phrase
+from bot.content.model import Country
 from bot.normalise import tokens
 
 _SHORT_ALIAS = 3  # names this short ("rd", "tt") are common words too: they need a cue

@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from bot.library import Snapshot, build_snapshot
 from bot.reports.document import Document, render_text
 from bot.reports.html import write_html
-from bot.snapshot import Snapshot, build_snapshot
 
 REPORTS = ("coverage", "confusion", "eval", "unanswered")
 
@@ -98,10 +98,10 @@ def _from_base(args: argparse.Namespace) -> Document | None:
 
 
 def _unanswered(args: argparse.Namespace) -> Document | None:
-    from bot.locales import load_locales
+    from bot.content.locales import load_locales
     from bot.reports import unanswered
     from bot.settings import ConfigError, Settings
-    from bot.stores import open_store
+    from bot.storage import open_store
 
     try:
         # The service's own settings: the same store, and the same retention, which reading

@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from bot.knowledge.model import REGION, Entry, KnowledgeBase
-from bot.locales import Locales
+from bot.content.locales import Locales
+from bot.content.model import REGION, Entry, KnowledgeBase
 from bot.matching import Matcher
 from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table, percent
 

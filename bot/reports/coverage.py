@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
-from bot.knowledge.model import REGION, TOPICS, Entry, KnowledgeBase
+from bot.content.model import REGION, TOPICS, Entry, KnowledgeBase
+from bot.library import Snapshot
 from bot.reports.document import Block, Cell, Document, Heading, Items, Paragraph, Table
-from bot.snapshot import Snapshot
 
 STALE_MONTHS = 12
 _NO_SOURCES = "'sources' is missing"  # the loader's message; such entries are refused

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.messages import Unanswered
+from bot.conversation.messages import Unanswered
+from bot.conversation.unanswered import UnansweredLog
 from bot.normalise import tokens
 from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table
-from bot.stores import SessionStore
-from bot.unanswered import UnansweredLog
+from bot.storage import SessionStore
 
 CUTOFF = 75  # token_set_ratio at or above which two questions count as the same need
 SHOWN_WORDINGS = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.gsm import is_gsm, segments, to_gsm
+from bot.channels.gsm import is_gsm, segments, to_gsm
 
 
 @pytest.mark.parametrize(

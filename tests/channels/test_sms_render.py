@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.channels.gsm import is_gsm, segments
 from bot.channels.sms_render import render
-from bot.gsm import is_gsm, segments
-from bot.knowledge.model import Service
-from bot.messages import Choice, Reply
+from bot.content.model import Service
+from bot.conversation.messages import Choice, Reply
 
 SPANISH = {
     "Reply with a number:": "Responda con un número:",

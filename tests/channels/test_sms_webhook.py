@@ -12,9 +12,9 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bot.library import Library, build_snapshot
 from bot.settings import Settings
-from bot.snapshot import Library, build_snapshot
-from bot.stores import RedisStore
+from bot.storage import RedisStore
 from bot.web import create_app
 from tests.conftest import DATA
 from tests.servers import running

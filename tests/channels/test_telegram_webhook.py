@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.library import Library, build_snapshot
 from bot.settings import Settings
-from bot.snapshot import Library, build_snapshot
 from bot.web import create_app
 from tests.conftest import DATA
 from tests.fake_bot_api import TOKEN, BotApi
@@ -225,9 +225,9 @@ async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
     tmp_path: Path,
 ) -> None:
     from bot.channels.telegram import build_application, register
-    from bot.engine import Engine
-    from bot.service import Conversations
-    from bot.stores import SqliteStore
+    from bot.conversation.conversations import Conversations
+    from bot.conversation.engine import Engine
+    from bot.storage import SqliteStore
 
     api = BotApi()
     async with running(api.app()) as api_url:

@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.snapshot import Snapshot, build_snapshot
+from bot.library import Snapshot, build_snapshot
 from tests.conftest import DATA, ROOT
 
 REPORTS: list[str] = []  # shown at the end of every run by tests/conftest.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.snapshot import build_snapshot
+from bot.library import build_snapshot
 from tests.conftest import DATA
 
 ANALYZER = build_snapshot(DATA / "mini").matcher.index.analyzer

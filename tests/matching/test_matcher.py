@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.snapshot import build_snapshot
+from bot.library import build_snapshot
 from tests.conftest import DATA, add_entries, write_files
 
 MATCHER = build_snapshot(DATA / "mini").matcher

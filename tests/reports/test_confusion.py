@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from bot.cli import main
+from bot.library import build_snapshot
 from bot.matching import Matcher
 from bot.reports.confusion import fold_count, folds, leave_one_out
-from bot.snapshot import build_snapshot
 from tests.conftest import DATA
 
 MISLEADING = "where can i see a free doctor at the clinic"

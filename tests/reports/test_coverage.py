@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.library import build_snapshot
 from bot.reports.coverage import Coverage, Row, coverage, document, stale_before
 from bot.reports.document import render_text
-from bot.snapshot import build_snapshot
 from tests.conftest import add_entries
 
 TODAY = date(2026, 11, 1)

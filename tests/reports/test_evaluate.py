@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot.cli import main
+from bot.library import build_snapshot
 from bot.reports.evaluate import Case, Outcome, Summary, evaluate, per_tag, read_cases
-from bot.snapshot import build_snapshot
 
 
 def twin_clinic(root: Path) -> None:

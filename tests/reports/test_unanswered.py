@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.messages import Unanswered
+from bot.conversation.messages import Unanswered
+from bot.conversation.unanswered import DAY, UnansweredLog
 from bot.reports.unanswered import Asked, comparable, group, read
-from bot.stores import SqliteStore
-from bot.unanswered import DAY, UnansweredLog
+from bot.storage import SqliteStore
 
 STOPWORDS = {"en": frozenset({"i", "a", "can", "where", "do", "how", "my", "the", "to"})}
 

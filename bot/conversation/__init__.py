@@ -1,0 +1,1 @@
+"""The conversation: messages, sessions, the engine and its replies."""

@@ -1,0 +1,94 @@
+"""Conversations with stored sessions: one user's messages in order, redeliveries answered once.
+
+This is where the engine meets the session store and the metrics; channels call `handle`
+with a `deliver` step that renders (and, on Telegram, sends) the replies while the user's
+lock is still held, so one user's answers never overtake each other.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from bot.conversation.engine import Engine, Outcome
+from bot.conversation.messages import Inbound, Unanswered
+from bot.conversation.session import Session
+from bot.storage import SessionStore, session_key
+
+Deliver = Callable[[Outcome, Session | None], Awaitable[tuple[str, Session | None]]]
+Record = Callable[[Unanswered], Awaitable[None]]
+
+
+class Metrics:
+    """Prometheus counters for /metrics, in a registry of their own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.messages = Counter(
+            "puente_messages", "Messages received", ["channel"], registry=self.registry
+        )
+        self.answers = Counter(
+            "puente_answers",
+            "Replies by outcome (matched, unanswered, other)",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "puente_handle_seconds",
+            "Time to handle one message",
+            ["channel"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+
+
+class Conversations:
+    """Runs the engine for one message at a time per user, with the session store."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: SessionStore,
+        secret: str,
+        metrics: Metrics | None = None,
+        record: Record | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.secret = secret
+        self.metrics = metrics or Metrics()
+        self.record = record
+
+    async def handle(self, message: Inbound, deliver: Deliver, marker: str | None = None) -> str:
+        """Handle `message` and return what `deliver` made of the outcome.
+
+        With a `marker` (a provider's message id), a redelivery returns the first result
+        again without handling the message twice.
+        """
+        started = time.perf_counter()
+        key = session_key(self.secret, message.channel, message.user)
+        async with self.store.lock(key):
+            earlier, stored = await self.store.begin(key, marker)
+            if earlier is not None:
+                return earlier
+            outcome = await self.engine.handle(message, stored or Session())
+            result, after = await deliver(outcome, outcome.session)
+            await self.store.finish(key, after, marker, result)
+        self._count(message.channel, outcome, time.perf_counter() - started)
+        if outcome.unanswered is not None and self.record is not None:
+            await self.record(outcome.unanswered)
+        return result
+
+    def _count(self, channel: str, outcome: Outcome, seconds: float) -> None:
+        metrics = self.metrics
+        metrics.messages.labels(channel).inc()
+        metrics.latency.labels(channel).observe(seconds)
+        if any(reply.kind == "answer" for reply in outcome.replies):
+            kind = "matched"
+        elif outcome.unanswered is not None:
+            kind = "unanswered"
+        else:
+            kind = "other"
+        metrics.answers.labels(channel, kind).inc()

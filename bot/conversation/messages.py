@@ -1,0 +1,63 @@
+"""What flows through the conversation core: neutral messages in, neutral replies out.
+
+Channels turn a platform's request into an `Inbound` and render each `Reply` their own way;
+a reply carries meaning (text, choices, services), never channel markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.content.model import Service
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a user sent: text, a tapped choice, a location, or something we cannot read."""
+
+    channel: str
+    user: str
+    text: str | None = None
+    payload: str | None = None  # a tapped button's choice
+    location: tuple[float, float] | None = None
+    country_hint: str | None = None  # e.g. the country of an SMS sender's number
+    unsupported: str | None = None  # "sticker", "photo", "voice"...
+    resumes: bool = False  # on Telegram, writing again undoes a block; an SMS needs START
+    language_hint: str | None = None  # e.g. the language of the user's Telegram app
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Something the user can pick: a button on Telegram, a numbered line by SMS."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply, in the user's language, for any channel to render."""
+
+    text: str
+    kind: str = "info"  # answer | emergency | not_sure | menu | info | greeting | error | page
+    language: str = "en"
+    title: str | None = None
+    warning: str | None = None
+    notice: str | None = None  # e.g. "This answer is in French: no Kreyòl text yet."
+    services: tuple[Service, ...] = ()
+    footer: str | None = None  # when it was checked and where to confirm
+    short: str | None = None  # the entry's own SMS text, when it has one
+    choices: tuple[Choice, ...] = ()
+    entry_id: str | None = None
+    ask_feedback: bool = False  # "Was this helpful?" after an answer
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """A question the base could not answer well, for editors to write the missing entry."""
+
+    text: str
+    language: str
+    country: str | None
+    candidates: tuple[str, ...]
+    reason: str  # "abstained" or "not helpful"

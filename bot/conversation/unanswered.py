@@ -1,0 +1,57 @@
+"""Questions the base could not answer, kept (redacted, without the user) for editors."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict
+
+from bot.conversation.messages import Unanswered
+from bot.storage import SessionStore
+
+LOG = "unanswered"
+DAY = 86_400.0
+PRUNE_EVERY = 3_600.0
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
+_DIGITS = re.compile(r"\d{5,}")
+# A name after these phrases: the next one to three capitalised or lower-case words.
+_NAME = re.compile(
+    r"(?i)\b(my name is|i am called|me llamo|mi nombre es|je m'appelle|je m’appelle|mon nom est|"
+    r"mwen rele|m rele|non mwen se|meu nome é|meu nome e|me chamo)\s+([^\s,.;!?]+(\s+[^\s,.;!?]+)?)"
+)
+
+
+def redact(text: str) -> str:
+    """Remove what could identify a person: e-mails, phone numbers, digit runs, names."""
+    text = _EMAIL.sub("[email]", text)
+    text = _PHONE.sub("[number]", text)
+    text = _DIGITS.sub("[number]", text)
+    return _NAME.sub(lambda m: f"{m.group(1)} [name]", text)
+
+
+class UnansweredLog:
+    """Records unanswered questions in the session store and enforces their retention."""
+
+    def __init__(self, store: SessionStore, retention_days: int = 90) -> None:
+        self.store = store
+        self.retention = retention_days * DAY
+        self._pruned = 0.0
+
+    async def add(self, item: Unanswered, at: float | None = None) -> None:
+        """Keep one question, redacted; older records past retention are deleted on the way."""
+        now = at or time.time()
+        record = asdict(item)
+        record["text"] = redact(item.text)
+        await self.store.append(LOG, json.dumps(record, ensure_ascii=False), now)
+        if now - self._pruned > PRUNE_EVERY:  # retention is in days: sweeping hourly is enough
+            await self.store.prune(LOG, now - self.retention)
+            self._pruned = now
+
+    async def since(self, days: float | None = None) -> list[tuple[float, dict[str, object]]]:
+        """The records of the last `days` days (all kept ones by default), oldest first."""
+        now = time.time()
+        await self.store.prune(LOG, now - self.retention)
+        start = now - days * DAY if days else 0.0
+        return [(at, json.loads(data)) for at, data in await self.store.records(LOG, start)]
