@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.library import DEFAULT_LOCALES, Library, Snapshot, build_snapshot
+from bot.library import Library, Snapshot, build_snapshot
 from bot.matching import Match
 from bot.matching.explain import explain
-from bot.settings import ConfigError, Settings
+from bot.settings import DEFAULT_LOCALES, ConfigError, Settings
 
 DEFAULT_KNOWLEDGE = Path("knowledge")
 
@@ -173,7 +173,7 @@ def _ask(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(decision(match), ensure_ascii=False))
     elif args.explain:
-        print(explain(match, snapshot))
+        print(explain(match))
     else:
         entry = match.entry
         print(f"{entry.id} ({match.score})" if entry else f"not sure ({match.score})")

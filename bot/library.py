@@ -21,9 +21,9 @@ from bot.content import KnowledgeBase, load_knowledge
 from bot.content.locales import Locales, load_locales
 from bot.content.yamlsource import Problem
 from bot.matching import Matcher
+from bot.settings import DEFAULT_LOCALES
 
 log = logging.getLogger(__name__)
-DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from bot.library import DEFAULT_LOCALES
-
+DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
 

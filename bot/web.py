@@ -18,13 +18,13 @@ from bot.conversation.engine import Engine
 from bot.conversation.unanswered import UnansweredLog
 from bot.library import Library, Watcher
 from bot.settings import Settings
-from bot.storage import SessionStore, open_store
+from bot.storage import Store, open_store
 
 log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings, library: Library, store: SessionStore | None = None, watch: bool = True
+    settings: Settings, library: Library, store: Store | None = None, watch: bool = True
 ) -> Starlette:
     """Build the app; channels without their token are simply off."""
     store = store or open_store(settings.session_store)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.library import DEFAULT_LOCALES, Library, Watcher, build_snapshot, reload_once
-from bot.settings import Settings
+from bot.library import Library, Watcher, build_snapshot, reload_once
+from bot.settings import DEFAULT_LOCALES, Settings
 from bot.web import create_app
 from tests.conftest import DATA
 

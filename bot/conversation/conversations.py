@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from bot.conversation.engine import Engine, Outcome
 from bot.conversation.messages import Inbound, Unanswered
 from bot.conversation.session import Session
-from bot.storage import SessionStore, session_key
+from bot.storage import Store, session_key
 
 Deliver = Callable[[Outcome, Session | None], Awaitable[tuple[str, Session | None]]]
 Record = Callable[[Unanswered], Awaitable[None]]
@@ -50,7 +50,7 @@ class Conversations:
     def __init__(
         self,
         engine: Engine,
-        store: SessionStore,
+        store: Store,
         secret: str,
         metrics: Metrics | None = None,
         record: Record | None = None,
@@ -73,9 +73,10 @@ class Conversations:
             earlier, stored = await self.store.begin(key, marker)
             if earlier is not None:
                 return earlier
-            outcome = await self.engine.handle(message, stored or Session())
+            session = Session.from_json(stored) if stored is not None else Session()
+            outcome = await self.engine.handle(message, session)
             result, after = await deliver(outcome, outcome.session)
-            await self.store.finish(key, after, marker, result)
+            await self.store.finish(key, after.to_json() if after else None, marker, result)
         self._count(message.channel, outcome, time.perf_counter() - started)
         if outcome.unanswered is not None and self.record is not None:
             await self.record(outcome.unanswered)

@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict
 
 from bot.conversation.messages import Unanswered
-from bot.storage import SessionStore
+from bot.storage import Store
 
 LOG = "unanswered"
 DAY = 86_400.0
@@ -34,7 +34,7 @@ def redact(text: str) -> str:
 class UnansweredLog:
     """Records unanswered questions in the session store and enforces their retention."""
 
-    def __init__(self, store: SessionStore, retention_days: int = 90) -> None:
+    def __init__(self, store: Store, retention_days: int = 90) -> None:
         self.store = store
         self.retention = retention_days * DAY
         self._pruned = 0.0

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from bot.library import Snapshot
-from bot.matching import Match
+from bot.matching.matcher import Match
 
 
-def explain(match: Match, snapshot: Snapshot) -> str:
+def explain(match: Match) -> str:
     """A readable account of the decision for one message."""
     lines = []
     analysis = match.analysis

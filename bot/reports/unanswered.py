@@ -18,7 +18,7 @@ from bot.conversation.messages import Unanswered
 from bot.conversation.unanswered import UnansweredLog
 from bot.normalise import tokens
 from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table
-from bot.storage import SessionStore
+from bot.storage import Store
 
 CUTOFF = 75  # token_set_ratio at or above which two questions count as the same need
 SHOWN_WORDINGS = 8
@@ -106,7 +106,7 @@ def group(
     return sorted(groups, key=lambda g: (-g.count, g.key))
 
 
-async def read(store: SessionStore, days: float | None, retention_days: int) -> list[Asked]:
+async def read(store: Store, days: float | None, retention_days: int) -> list[Asked]:
     """The questions of the log kept in `store`, of the last `days` days (all by default)."""
     log = UnansweredLog(store, retention_days)
     return [asked_of(record) for _, record in await log.since(days)]

@@ -7,15 +7,27 @@ time, in order.
 
 from __future__ import annotations
 
-from bot.storage.contract import DAY, SessionStore, session_key
+from bot.clock import Clock, system_clock
+from bot.storage.contract import DAY, Locks, Logs, Markers, Sessions, Store, session_key
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SqliteStore
 
-__all__ = ["DAY", "RedisStore", "SessionStore", "SqliteStore", "open_store", "session_key"]
+__all__ = [
+    "DAY",
+    "Locks",
+    "Logs",
+    "Markers",
+    "RedisStore",
+    "Sessions",
+    "SqliteStore",
+    "Store",
+    "open_store",
+    "session_key",
+]
 
 
-def open_store(spec: str) -> SessionStore:
+def open_store(spec: str, clock: Clock = system_clock) -> Store:
     """A store from SESSION_STORE: a redis:// URL, or a SQLite file path."""
     if spec.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStore(spec)
-    return SqliteStore(spec)
+        return RedisStore(spec, clock=clock)
+    return SqliteStore(spec, clock=clock)

@@ -1,4 +1,8 @@
-"""The contract every session store keeps (tests/storage runs one suite against each)."""
+"""What every store keeps, one small contract per concern.
+
+A store holds text only: the conversation layer decides what a session looks like. Both
+backends implement all four contracts and pass one shared suite (tests/storage).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import hmac
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-
-from bot.conversation.session import Session
 
 DAY = 86_400
 PURGE_EVERY = 60.0  # seconds between sweeps of expired redelivery markers
@@ -22,44 +24,39 @@ def session_key(secret: str, channel: str, user: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-class SessionStore(ABC):
-    """The contract every session store keeps."""
+class Sessions(ABC):
+    """Conversation state by opaque key, read and written once per message."""
 
     @abstractmethod
-    async def load(self, key: str) -> Session | None:
-        """The stored session, or None."""
+    async def load(self, key: str) -> str | None:
+        """The stored session text, or None."""
 
     @abstractmethod
-    async def save(self, key: str, session: Session) -> None:
+    async def save(self, key: str, data: str) -> None:
         """Store (or replace) a session."""
 
     @abstractmethod
     async def delete(self, key: str) -> None:
         """Forget a session entirely."""
 
-    async def begin(self, key: str, marker: str | None) -> tuple[str | None, Session | None]:
+    @abstractmethod
+    async def begin(self, key: str, marker: str | None) -> tuple[str | None, str | None]:
         """The result recorded for `marker` (a redelivery), else None, and the stored session."""
-        if marker is not None:
-            earlier = await self.recall(marker)
-            if earlier is not None:
-                return earlier, None
-        return None, await self.load(key)
 
+    @abstractmethod
     async def finish(
         self,
         key: str,
-        session: Session | None,
+        data: str | None,
         marker: str | None = None,
         result: str = "",
         ttl: int = DAY,
     ) -> None:
-        """Store the new session (or delete it) and record `marker` → `result`."""
-        if session is None:
-            await self.delete(key)
-        else:
-            await self.save(key, session)
-        if marker is not None:
-            await self.remember(marker, result, ttl)
+        """In one write: store the session (None deletes it) and record `marker` → `result`."""
+
+
+class Markers(ABC):
+    """Short-lived facts such as "this update was handled", each with an expiry."""
 
     @abstractmethod
     async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
@@ -69,9 +66,13 @@ class SessionStore(ABC):
     async def recall(self, marker: str) -> str | None:
         """The value recorded for `marker`, if it has not expired."""
 
+
+class Logs(ABC):
+    """Append-only logs of JSON records stamped with a time, pruned by age."""
+
     @abstractmethod
     async def append(self, log: str, data: str, at: float | None = None) -> None:
-        """Add a record (JSON text) to an append-only log, stamped with `at` or now."""
+        """Add a record to a log, stamped with `at` or now."""
 
     @abstractmethod
     async def records(self, log: str, since: float = 0.0) -> list[tuple[float, str]]:
@@ -81,16 +82,24 @@ class SessionStore(ABC):
     async def prune(self, log: str, before: float) -> int:
         """Delete the records stamped before `before`; return how many went."""
 
+
+class Locks(ABC):
+    """One user's messages are handled one at a time, in the order they came."""
+
     @abstractmethod
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         """Hold the user's lock while one message is handled."""
+
+
+class Store(Sessions, Markers, Logs, Locks):
+    """Everything the service keeps, in one backend."""
 
     @abstractmethod
     async def close(self) -> None:
         """Release connections."""
 
 
-class _LocalLocks:
+class LocalLocks:
     """Per-key asyncio locks for stores used by one process."""
 
     def __init__(self) -> None:
@@ -99,6 +108,7 @@ class _LocalLocks:
 
     @asynccontextmanager
     async def hold(self, key: str) -> AsyncIterator[None]:
+        """Wait for, then hold, the lock of `key`."""
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._users[key] = self._users.get(key, 0) + 1
         try:

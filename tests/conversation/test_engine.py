@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from bot.conversation.engine import Engine, Outcome
 from bot.conversation.messages import Inbound
 from bot.conversation.session import Session
 from bot.library import Library, build_snapshot
-from tests.conftest import DATA, ROOT, add_entries
+from tests.conftest import DATA, add_entries
 
 
 @pytest.fixture(scope="module")
@@ -184,32 +183,6 @@ async def test_shared_location_lists_the_nearest_services(engine: Engine) -> Non
     )
     names = [s.name for s in outcome.replies[0].services]
     assert names == ["Example Clinic", "Far Clinic"]
-
-
-def test_the_engine_imports_no_channel_library() -> None:
-    forbidden = ("telegram", "twilio", "starlette", "uvicorn", "bot.channels", "bot.web")
-    core = [
-        "conversation",
-        "library.py",
-        "matching",
-        "content",
-        "normalise.py",
-    ]
-    for name in core:
-        for path in (
-            sorted((ROOT / "bot" / name).rglob("*.py"))
-            if (ROOT / "bot" / name).is_dir()
-            else [ROOT / "bot" / name]
-        ):
-            tree = ast.parse(Path(path).read_text())
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import | ast.ImportFrom):
-                    names = (
-                        [a.name for a in node.names]
-                        if isinstance(node, ast.Import)
-                        else [node.module or ""]
-                    )
-                    assert not any(n.startswith(forbidden) for n in names), (path, names)
 
 
 async def test_the_apps_language_is_used_until_the_user_writes(engine: Engine) -> None:
