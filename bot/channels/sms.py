@@ -17,10 +17,10 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.sms_render import render
+from bot.content.locales import Locales
+from bot.conversation import payloads
 from bot.conversation.conversations import Conversations
-from bot.conversation.engine import Outcome
-from bot.conversation.messages import Inbound, Reply
-from bot.conversation.session import Session
+from bot.conversation.messages import Inbound, Outcome, Reply
 from bot.normalise import fold
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ MAX_FORM_BYTES = 64 * 1024
 STOP_WORDS = {"stop", "stopall", "unsubscribe", "cancel", "end", "quit"}
 START_WORDS = {"start", "unstop", "yes"}
 XML = "application/xml"
+PAGE_CACHE = 4096  # rendered replies kept; the popular answers are asked again and again
 
 
 @lru_cache(maxsize=65536)
@@ -51,13 +52,19 @@ class SmsChannel:
         self.validator = RequestValidator(auth_token)
         self.public_base_url = public_base_url.rstrip("/")
         self.budget = budget
-        # Rendering is pure: the same reply from the same content version pages the same way,
-        # and the popular answers are asked again and again.
-        self._pages = lru_cache(maxsize=4096)(self._render)
+        # Rendering is pure: the same reply from the same locales pages the same way.
+        self._pages: dict[tuple[Reply, str], tuple[str, ...]] = {}
 
-    def _render(self, reply: Reply, version: str) -> tuple[str, ...]:
-        translate = self.conversations.engine.library.current.locales.text
-        return tuple(render(reply, translate, self.budget))
+    def split(self, reply: Reply, locales: Locales) -> tuple[str, ...]:
+        """The SMS pages of one reply (the paging channel's `Split`)."""
+        key = (reply, locales.version)
+        pages = self._pages.get(key)
+        if pages is None:
+            pages = tuple(render(reply, locales.text, self.budget))
+            if len(self._pages) >= PAGE_CACHE:
+                del self._pages[next(iter(self._pages))]  # the oldest
+            self._pages[key] = pages
+        return pages
 
     async def endpoint(self, request: Request) -> Response:
         """Handle one incoming message webhook."""
@@ -83,28 +90,23 @@ class SmsChannel:
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)
         message = self._inbound(sender, params.get("Body", ""))
-        twiml = await self.conversations.handle(message, self._deliver, marker="sms:" + sid)
+        twiml = await self.conversations.handle(
+            message, _twiml, marker="sms:" + sid, split=self.split
+        )
         return Response(twiml, media_type=XML)
 
     def _inbound(self, sender: str, body: str) -> Inbound:
         word = fold(body).strip().strip(".!")
         hint = country_of(sender)
         if word in STOP_WORDS:
-            return Inbound("sms", sender, payload="optout", country_hint=hint)
+            return Inbound("sms", sender, payload=payloads.OPT_OUT, country_hint=hint)
         if word in START_WORDS:
-            return Inbound("sms", sender, payload="optin", country_hint=hint)
+            return Inbound("sms", sender, payload=payloads.OPT_IN, country_hint=hint)
         return Inbound("sms", sender, text=body, country_hint=hint)
 
-    async def _deliver(
-        self, outcome: Outcome, session: Session | None
-    ) -> tuple[str, Session | None]:
-        response = MessagingResponse()
-        version = self.conversations.engine.library.current.version
-        pending: tuple[str, ...] = ()
-        for reply in outcome.replies:
-            pages = self._pages(reply, version)
-            response.message(pages[0])
-            pending = tuple(pages[1:]) or pending
-        if session is not None and outcome.replies and outcome.replies[-1].kind != "page":
-            session = session.update(pages=pending)
-        return str(response), session
+
+async def _twiml(outcome: Outcome) -> str:
+    response = MessagingResponse()
+    for part in outcome.parts:
+        response.message(part)
+    return str(response)

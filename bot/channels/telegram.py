@@ -32,21 +32,21 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram_render import render
+from bot.conversation import payloads
 from bot.conversation.conversations import Conversations
-from bot.conversation.engine import Outcome
-from bot.conversation.messages import Inbound
-from bot.conversation.session import Session
+from bot.conversation.messages import Inbound, Outcome
+from bot.conversation.payloads import Payload
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_UPDATE_BYTES = 1024 * 1024
 COMMANDS = {
-    "start": "menu",
-    "menu": "menu",
-    "help": "help",
-    "language": "language",
-    "country": "country",
-    "forget": "forget",
+    "start": payloads.MENU,
+    "menu": payloads.MENU,
+    "help": payloads.HELP,
+    "language": payloads.language(),
+    "country": payloads.country(),
+    "forget": payloads.FORGET,
 }
 COMMAND_HELP = {
     "menu": "What do you need help with?",
@@ -99,14 +99,14 @@ class TelegramAdapter:
         )
         chat_id = chat.id
 
-        async def deliver(outcome: Outcome, session: Session | None) -> tuple[str, Session | None]:
+        async def deliver(outcome: Outcome) -> str:
             await self._send(context, chat_id, outcome)
-            return "", session
+            return "sent"
 
-        await self.conversations.handle(message, deliver)
+        await self.conversations.handle(message, deliver, marker=f"tg:{update.update_id}")
 
     async def _send(self, context: Context, chat_id: int, outcome: Outcome) -> None:
-        translate = self.conversations.engine.library.current.locales.text
+        translate = outcome.snapshot.locales.text
         for reply in outcome.replies:
             for part in render(reply, translate):
                 markup = None
@@ -134,7 +134,7 @@ class TelegramAdapter:
         """/start, /menu, /help, /language, /country, /forget."""
         text = (update.effective_message.text or "") if update.effective_message else ""
         name = text.split()[0].lstrip("/").split("@")[0].lower() if text else "menu"
-        await self._run(update, context, payload=COMMANDS.get(name, "menu"))
+        await self._run(update, context, payload=COMMANDS.get(name, payloads.MENU))
 
     async def on_location(self, update: Update, context: Context) -> None:
         """A shared location: the nearest services."""
@@ -163,7 +163,8 @@ class TelegramAdapter:
         query = update.callback_query
         assert query is not None
         await query.answer()
-        await self._run(update, context, payload=query.data or "menu")
+        payload = Payload.parse(query.data or "") or payloads.MENU
+        await self._run(update, context, payload=payload)
 
     async def on_member(self, update: Update, context: Context) -> None:
         """The user blocked the bot: mark them opted out so nothing more is sent."""
@@ -171,12 +172,12 @@ class TelegramAdapter:
         if member is None or member.chat.type != ChatType.PRIVATE:
             return
         if member.new_chat_member.status == ChatMemberStatus.BANNED:
-            message = Inbound("telegram", str(member.from_user.id), payload="optout")
+            message = Inbound("telegram", str(member.from_user.id), payload=payloads.OPT_OUT)
 
-            async def keep(outcome: Outcome, session: Session | None) -> tuple[str, Session | None]:
-                return "", session
+            async def keep(outcome: Outcome) -> str:
+                return "kept"
 
-            await self.conversations.handle(message, keep)
+            await self.conversations.handle(message, keep, marker=f"tg:{update.update_id}")
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log, never crash: one bad update must not stop the others."""
@@ -234,8 +235,6 @@ class TelegramWebhook:
             # Acknowledge it anyway: Telegram would redeliver a rejected update forever.
             log.warning("ignored an update python-telegram-bot could not read: %s", sorted(data))
             return PlainTextResponse("ignored")
-        if await self.conversations.store.remember(f"tg:{update.update_id}", "1") is not None:
-            return PlainTextResponse("already handled")
         await self.application.update_queue.put(update)
         return PlainTextResponse("ok")
 

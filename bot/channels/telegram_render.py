@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from bot.conversation import payloads
 from bot.conversation.messages import Choice, Reply
 
 LIMIT = 4096
@@ -38,16 +39,16 @@ def _buttons(
     choices: tuple[Choice, ...], feedback: bool, translate: Translate, lang: str
 ) -> tuple[tuple[tuple[str, str], ...], ...]:
     rows: list[tuple[tuple[str, str], ...]] = [
-        ((choice.label, choice.payload),)
+        ((choice.label, data),)
         for choice in choices
-        if len(choice.payload.encode()) <= CALLBACK_LIMIT
+        if len((data := choice.payload.encode()).encode()) <= CALLBACK_LIMIT
     ]
     if feedback:
         rows.insert(
             0,
             (
-                ("👍 " + translate(lang, "Yes"), "feedback:yes"),
-                ("👎 " + translate(lang, "No"), "feedback:no"),
+                ("👍 " + translate(lang, "Yes"), payloads.feedback(True).encode()),
+                ("👎 " + translate(lang, "No"), payloads.feedback(False).encode()),
             ),
         )
     return tuple(rows)

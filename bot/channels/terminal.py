@@ -65,7 +65,7 @@ async def chat(
             return
         outcome = await engine.handle(Inbound("terminal", "local", text=line), session)
         for reply in outcome.replies:
-            print(render(reply, engine.library.current.locales.text), file=stdout)
+            print(render(reply, outcome.snapshot.locales.text), file=stdout)
             print(file=stdout)
         if outcome.unanswered is not None and record is not None:
             await record(outcome.unanswered)

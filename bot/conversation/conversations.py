@@ -2,7 +2,8 @@
 
 This is where the engine meets the session store and the metrics; channels call `handle`
 with a `deliver` step that renders (and, on Telegram, sends) the replies while the user's
-lock is still held, so one user's answers never overtake each other.
+lock is still held, so one user's answers never overtake each other. Every channel passes
+the provider's id of the message as `marker`: a redelivery gets the first result again.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from bot.conversation.engine import Engine, Outcome
-from bot.conversation.messages import Inbound, Unanswered
+from bot.conversation.engine import Engine
+from bot.conversation.messages import Inbound, Outcome, ReplyKind, Unanswered
+from bot.conversation.paging import Split
 from bot.conversation.session import Session
 from bot.storage import Store, session_key
 
-Deliver = Callable[[Outcome, Session | None], Awaitable[tuple[str, Session | None]]]
+Deliver = Callable[[Outcome], Awaitable[str]]  # sends or renders; returns what to recall
 Record = Callable[[Unanswered], Awaitable[None]]
 
 
@@ -61,11 +63,17 @@ class Conversations:
         self.metrics = metrics or Metrics()
         self.record = record
 
-    async def handle(self, message: Inbound, deliver: Deliver, marker: str | None = None) -> str:
+    async def handle(
+        self,
+        message: Inbound,
+        deliver: Deliver,
+        marker: str | None = None,
+        split: Split | None = None,
+    ) -> str:
         """Handle `message` and return what `deliver` made of the outcome.
 
         With a `marker` (a provider's message id), a redelivery returns the first result
-        again without handling the message twice.
+        again without handling the message twice. With `split`, long replies are paged.
         """
         started = time.perf_counter()
         key = session_key(self.secret, message.channel, message.user)
@@ -74,9 +82,10 @@ class Conversations:
             if earlier is not None:
                 return earlier
             session = Session.from_json(stored) if stored is not None else Session()
-            outcome = await self.engine.handle(message, session)
-            result, after = await deliver(outcome, outcome.session)
-            await self.store.finish(key, after.to_json() if after else None, marker, result)
+            outcome = await self.engine.handle(message, session, split)
+            result = await deliver(outcome)
+            after = outcome.session.to_json() if outcome.session is not None else None
+            await self.store.finish(key, after, marker, result)
         self._count(message.channel, outcome, time.perf_counter() - started)
         if outcome.unanswered is not None and self.record is not None:
             await self.record(outcome.unanswered)
@@ -86,7 +95,7 @@ class Conversations:
         metrics = self.metrics
         metrics.messages.labels(channel).inc()
         metrics.latency.labels(channel).observe(seconds)
-        if any(reply.kind == "answer" for reply in outcome.replies):
+        if any(reply.kind is ReplyKind.ANSWER for reply in outcome.replies):
             kind = "matched"
         elif outcome.unanswered is not None:
             kind = "unanswered"

@@ -8,27 +8,20 @@ knows about Telegram, Twilio or terminals.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 
-from bot.conversation.messages import Inbound, Reply, Unanswered
+from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
+from bot.conversation.paging import Split, next_page, paginate
+from bot.conversation.payloads import Action, Payload
 from bot.conversation.replies import Composer
 from bot.conversation.session import Session
 from bot.library import Library, Snapshot
-from bot.matching import Match
+from bot.matching import Match, Reason
 from bot.normalise import tokens
 
-SOCIAL = ("greeting", "thanks")
+SOCIAL = (Reason.GREETING, Reason.THANKS)
 MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly always early
 ALONE_WORDS = 4  # "help me" alone is a cry for help; "help me find a school" is a question
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What handling one message produced."""
-
-    replies: tuple[Reply, ...]
-    session: Session | None  # None: the user asked to be forgotten
-    unanswered: Unanswered | None = None
 
 
 class Engine:
@@ -37,17 +30,35 @@ class Engine:
     def __init__(self, library: Library) -> None:
         self.library = library
 
-    async def handle(self, message: Inbound, session: Session) -> Outcome:
-        """Answer one message; pure apart from reading the current snapshot."""
-        snapshot = self.library.current
-        if message.payload == "optout":
-            return Outcome((), session.update(opted_out=True, pages=()))
+    async def handle(
+        self, message: Inbound, session: Session, split: Split | None = None
+    ) -> Outcome:
+        """Answer one message from one snapshot, read once at the start.
+
+        With `split` (a paging channel's), long replies are cut into pages, the rest kept
+        for MORE.
+        """
+        outcome = _Turn(self.library.current).handle(message, session)
+        return paginate(outcome, split) if split is not None else outcome
+
+
+class _Turn:
+    """One message's handling, bound to the snapshot it started with."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def handle(self, message: Inbound, session: Session) -> Outcome:
+        snapshot = self.snapshot
+        payload = message.payload
+        if payload is not None and payload.action is Action.OPT_OUT:
+            return Outcome((), replace(session, opted_out=True, pages=()), snapshot)
         if session.opted_out:
-            if message.payload != "optin" and not message.resumes:
-                return Outcome((), session)  # nothing is sent until they opt in again
-            session = session.update(opted_out=False)
+            if (payload is None or payload.action is not Action.OPT_IN) and not message.resumes:
+                return Outcome((), session, snapshot)  # nothing is sent until they opt in again
+            session = replace(session, opted_out=False)
         if session.country is None and message.country_hint in snapshot.base.countries:
-            session = session.update(country=message.country_hint)
+            session = replace(session, country=message.country_hint)
         hint = (message.language_hint or "").split("-")[0].lower()
         if (
             session.detected is None
@@ -55,10 +66,10 @@ class Engine:
             and hint in snapshot.locales.catalogs
         ):
             # Until the user writes something we can read, speak the language of their app.
-            session = session.update(detected=hint)
+            session = replace(session, detected=hint)
         compose = Composer(snapshot, session)
-        if message.payload:
-            return self._payload(message.payload, session, compose)
+        if payload is not None:
+            return self._payload(payload, session, compose)
         if message.location is not None:
             return self._done(session, compose.nearby(*message.location))
         if message.unsupported or message.text is None:
@@ -69,135 +80,121 @@ class Engine:
         picked = self._numbered(text, session)
         if picked is not None:
             return self._payload(picked, session, compose)
-        found = self._command(text, snapshot)
+        found = self._command(text)
         if found is not None:
             command, speakers = found
             current = session.language or session.detected
             if session.language is None and current not in speakers:
                 # "AYUDA" is Spanish whatever was said before: answer the command in it.
-                session = session.update(detected=speakers[0])
+                session = replace(session, detected=speakers[0])
                 compose = Composer(snapshot, session)
             return self._payload(command, session, compose)
-        return self._question(text, session, compose)
+        return self._question(text, session)
 
-    def _question(self, text: str, session: Session, compose: Composer) -> Outcome:
-        snapshot = compose.snapshot
-        match = snapshot.matcher.match(text, session.country, session.language)
-        session = session.update(detected=match.detected, last_question=text)
-        compose = Composer(snapshot, session)
+    def _question(self, text: str, session: Session) -> Outcome:
+        match = self.snapshot.matcher.match(text, session.country, session.language)
+        session = replace(session, detected=match.detected, last_question=text)
+        compose = Composer(self.snapshot, session)
         replies: list[Reply] = []
-        words = tokens(text)
-        if self._emergency(words, snapshot):
+        if self._emergency(tokens(text)):
             replies.append(compose.emergency(match.country))
         if match.entry is not None:
             replies.append(compose.answer(match.entry, match))
-            session = session.update(last_entry=match.entry.id)
+            session = replace(session, last_entry=match.entry.id)
         elif match.reason in SOCIAL:
-            replies.append(compose.greeting(thanks=match.reason == "thanks"))
+            replies.append(compose.greeting(thanks=match.reason is Reason.THANKS))
         elif not replies:
             replies.append(compose.not_sure(match))
         unanswered = None
         if match.entry is None and match.reason not in SOCIAL:
-            unanswered = Unanswered(
-                text,
-                match.detected,
-                match.country,
-                tuple(c.entry.id for c in match.candidates),
-                "abstained",
-            )
-        return self._done(session.update(seen=True), *replies, unanswered=unanswered)
+            unanswered = _unanswered(text, match, "abstained")
+        return self._done(replace(session, seen=True), *replies, unanswered=unanswered)
 
-    def _payload(self, payload: str, session: Session, compose: Composer) -> Outcome:
-        kind, _, value = payload.partition(":")
-        base = compose.snapshot.base
-        if kind == "entry" and (entry := base.entry(value)) is not None:
-            session = session.update(last_entry=entry.id)
-            return self._done(session, Composer(compose.snapshot, session).answer(entry, None))
-        if kind == "topic" and value:
+    def _payload(self, payload: Payload, session: Session, compose: Composer) -> Outcome:
+        action, value = payload.action, payload.value
+        base = self.snapshot.base
+        if action is Action.ENTRY and (entry := base.entry(value)) is not None:
+            session = replace(session, last_entry=entry.id)
+            return self._done(session, Composer(self.snapshot, session).answer(entry, None))
+        if action is Action.TOPIC and value:
             return self._done(session, compose.topic(value))
-        if kind == "lang" and value in compose.snapshot.locales.catalogs:
-            session = session.update(language=value)
-            return self._done(session, Composer(compose.snapshot, session).language_set())
-        if kind == "country" and (value in base.countries or value == "none"):
-            session = session.update(country=None if value == "none" else value)
-            return self._done(session, Composer(compose.snapshot, session).country_set())
-        if kind == "optin":
+        if action is Action.LANGUAGE and value in self.snapshot.locales.catalogs:
+            session = replace(session, language=value)
+            return self._done(session, Composer(self.snapshot, session).language_set())
+        if action is Action.COUNTRY and (value in base.countries or value == "none"):
+            session = replace(session, country=None if value == "none" else value)
+            return self._done(session, Composer(self.snapshot, session).country_set())
+        if action is Action.OPT_IN:
             return self._done(session, compose.greeting())
-        if kind == "forget":
-            return Outcome((compose.forgotten(),), None)
-        if kind == "more":
-            if session.pages:
-                return self._done(
-                    session.update(pages=session.pages[1:]), compose.page(session.pages[0])
-                )
+        if action is Action.FORGET:
+            return Outcome((compose.forgotten(),), None, self.snapshot)
+        if action is Action.MORE:
+            page, rest = next_page(session)
+            if page is not None:
+                return self._done(rest, compose.page(page))
             return self._done(session, compose.nothing_more())
-        if kind == "feedback":
+        if action is Action.FEEDBACK:
             return self._feedback(value == "yes", session, compose)
         simple = {
-            "menu": compose.menu,
-            "help": compose.help,
-            "language": compose.languages,
-            "country": compose.countries,
+            Action.MENU: compose.menu,
+            Action.HELP: compose.help,
+            Action.LANGUAGE: compose.languages,
+            Action.COUNTRY: compose.countries,
         }
-        if kind in simple:
-            return self._done(session, simple[kind]())
-        return self._done(session, compose.menu())
+        return self._done(session, simple.get(action, compose.menu)())
 
     def _feedback(self, helpful: bool, session: Session, compose: Composer) -> Outcome:
         if helpful or session.last_question is None:
-            return self._done(session.update(last_question=None), compose.thanks_for_feedback())
-        snapshot = compose.snapshot
-        match: Match = snapshot.matcher.match(
+            session = replace(session, last_question=None)
+            return self._done(session, compose.thanks_for_feedback())
+        match = self.snapshot.matcher.match(
             session.last_question, session.country, session.language
         )
-        record = Unanswered(
-            session.last_question,
-            match.detected,
-            match.country,
-            tuple(c.entry.id for c in match.candidates),
-            "not helpful",
-        )
-        session = session.update(last_question=None)
+        record = _unanswered(session.last_question, match, "not helpful")
+        session = replace(session, last_question=None)
         return self._done(session, compose.sorry(match), unanswered=record)
 
     def _done(
         self, session: Session, *replies: Reply, unanswered: Unanswered | None = None
     ) -> Outcome:
         numbered = next((r.choices for r in reversed(replies) if r.choices), ())
-        session = session.update(menu=tuple(c.payload for c in numbered), seen=True)
-        return Outcome(tuple(replies), session, unanswered)
+        menu = tuple(c.payload.encode() for c in numbered)
+        return Outcome(
+            tuple(replies), replace(session, menu=menu, seen=True), self.snapshot, unanswered
+        )
 
     @staticmethod
-    def _numbered(text: str, session: Session) -> str | None:
+    def _numbered(text: str, session: Session) -> Payload | None:
         if not re.fullmatch(r"\d{1,2}", text):
             return None
         number = int(text)
         if number == 0:
-            return "feedback:no"
+            return Payload(Action.FEEDBACK, "no")
         if 1 <= number <= len(session.menu):
-            return session.menu[number - 1]
+            return Payload.parse(session.menu[number - 1])
         return None
 
-    @staticmethod
-    def _command(text: str, snapshot: Snapshot) -> tuple[str, tuple[str, ...]] | None:
+    def _command(self, text: str) -> tuple[Payload, tuple[str, ...]] | None:
         """The command a whole message names, and the languages that say it that way."""
         words = tuple(tokens(text))
         if not words or len(words) > 4:
             return None
         found: str | None = None
         speakers: list[str] = []
-        for code, language in snapshot.locales.languages.items():
+        for code, language in self.snapshot.locales.languages.items():
             for name, phrases in language.commands.items():
                 if words in phrases and found in (None, name):
                     found = name
                     speakers.append(code)
-        return (found, tuple(speakers)) if found else None
+        if found is None:
+            return None
+        payload = Payload.parse(found)
+        return (payload, tuple(speakers)) if payload else None
 
-    @staticmethod
-    def _emergency(words: list[str], snapshot: Snapshot) -> bool:
+    def _emergency(self, words: list[str]) -> bool:
         short = len(words) <= ALONE_WORDS
         present = set(words)
-        for language in snapshot.locales.languages.values():
+        for language in self.snapshot.locales.languages.values():
             phrases = language.emergency | language.emergency_alone if short else language.emergency
             for phrase in phrases:
                 if phrase[0] not in present:
@@ -206,3 +203,8 @@ class Engine:
                 if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
                     return True
         return False
+
+
+def _unanswered(text: str, match: Match, reason: str) -> Unanswered:
+    candidates = tuple(c.entry.id for c in match.candidates)
+    return Unanswered(text, match.detected, match.country, candidates, reason)

@@ -7,8 +7,12 @@ a reply carries meaning (text, choices, services), never channel markup.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.content.model import Service
+from bot.conversation.payloads import Payload
+from bot.conversation.session import Session
+from bot.library import Snapshot
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class Inbound:
     channel: str
     user: str
     text: str | None = None
-    payload: str | None = None  # a tapped button's choice
+    payload: Payload | None = None  # a tapped button's choice
     location: tuple[float, float] | None = None
     country_hint: str | None = None  # e.g. the country of an SMS sender's number
     unsupported: str | None = None  # "sticker", "photo", "voice"...
@@ -31,7 +35,20 @@ class Choice:
     """Something the user can pick: a button on Telegram, a numbered line by SMS."""
 
     label: str
-    payload: str
+    payload: Payload
+
+
+class ReplyKind(StrEnum):
+    """What a reply is, so channels and metrics can tell without reading it."""
+
+    ANSWER = "answer"
+    EMERGENCY = "emergency"
+    NOT_SURE = "not_sure"
+    MENU = "menu"
+    INFO = "info"
+    GREETING = "greeting"
+    ERROR = "error"
+    PAGE = "page"
 
 
 @dataclass(frozen=True)
@@ -39,7 +56,7 @@ class Reply:
     """One reply, in the user's language, for any channel to render."""
 
     text: str
-    kind: str = "info"  # answer | emergency | not_sure | menu | info | greeting | error | page
+    kind: ReplyKind = ReplyKind.INFO
     language: str = "en"
     title: str | None = None
     warning: str | None = None
@@ -61,3 +78,18 @@ class Unanswered:
     country: str | None
     candidates: tuple[str, ...]
     reason: str  # "abstained" or "not helpful"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What handling one message produced, and the snapshot it was produced from.
+
+    Channels render from `snapshot` (its locales), never from whatever is current by then, so
+    a reload in the middle of a message cannot mix two versions of the content.
+    """
+
+    replies: tuple[Reply, ...]
+    session: Session | None  # None: the user asked to be forgotten
+    snapshot: Snapshot
+    unanswered: Unanswered | None = None
+    parts: tuple[str, ...] = ()  # on a paging channel: the pages to send now (see paging)

@@ -8,7 +8,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from bot.content.model import TOPICS, Entry, Service
-from bot.conversation.messages import Choice, Reply
+from bot.conversation import payloads
+from bot.conversation.messages import Choice, Reply, ReplyKind
 from bot.conversation.session import Session
 from bot.library import Snapshot
 from bot.matching import Match
@@ -50,9 +51,24 @@ class Composer:
         """Translate an interface string and fill in its values."""
         return self.snapshot.locales.text(self.lang, message).format(**values)
 
-    def reply(self, text: str, kind: str = "info", **fields: Any) -> Reply:
+    def reply(
+        self,
+        text: str,
+        kind: ReplyKind = ReplyKind.INFO,
+        *,
+        title: str | None = None,
+        choices: tuple[Choice, ...] = (),
+        services: tuple[Service, ...] = (),
+    ) -> Reply:
         """A reply in the user's language."""
-        return Reply(text=text, kind=kind, language=self.lang, **fields)
+        return Reply(
+            text=text,
+            kind=kind,
+            language=self.lang,
+            title=title,
+            choices=choices,
+            services=services,
+        )
 
     # Answers --------------------------------------------------------------------------
 
@@ -81,9 +97,10 @@ class Composer:
             date=entry.reviewed.isoformat(),
             source=source,
         )
-        return self.reply(
-            entry.answer[lang],
-            "answer",
+        return Reply(
+            text=entry.answer[lang],
+            kind=ReplyKind.ANSWER,
+            language=self.lang,
             title=_pick(entry.title, lang),
             warning=_pick(entry.warning, lang) if entry.warning else None,
             notice=" ".join(notices) or None,
@@ -101,12 +118,12 @@ class Composer:
             text = self.t(
                 _("I could not find an answer to that. Try other words, or pick a topic:")
             )
-            return self.reply(text, "not_sure", choices=self._topic_choices())
+            return self.reply(text, ReplyKind.NOT_SURE, choices=self._topic_choices())
         choices = tuple(
-            Choice(self.label(c.entry), "entry:" + c.entry.id) for c in match.candidates[:3]
+            Choice(self.label(c.entry), payloads.entry(c.entry.id)) for c in match.candidates[:3]
         )
         text = self.t(_("I am not sure I understood. Did you mean one of these?"))
-        return self.reply(text, "not_sure", choices=(*choices, self._menu_choice()))
+        return self.reply(text, ReplyKind.NOT_SURE, choices=(*choices, self._menu_choice()))
 
     def sorry(self, match: Match) -> Reply:
         """After 'this did not help': apologise, keep the question for editors, suggest more."""
@@ -116,8 +133,8 @@ class Composer:
                 "can improve the answers."
             )
         )
-        others = tuple(Choice(self.label(e), "entry:" + e.id) for e in match.alternatives)
-        return self.reply(text, "info", choices=(*others, self._menu_choice()))
+        others = tuple(Choice(self.label(e), payloads.entry(e.id)) for e in match.alternatives)
+        return self.reply(text, ReplyKind.INFO, choices=(*others, self._menu_choice()))
 
     def emergency(self, country_code: str | None) -> Reply:
         """Emergency numbers first, before anything else."""
@@ -129,12 +146,12 @@ class Composer:
                     "which country you are in and I will give you the numbers."
                 )
             )
-            return self.reply(text, "emergency", choices=self._country_choices())
+            return self.reply(text, ReplyKind.EMERGENCY, choices=self._country_choices())
         lines = [self.t(_("If you are in danger now, call:"))]
         for service, number in country.emergency.items():
             label = self.t(SERVICE_LABELS.get(service, service.replace("_", " ").capitalize()))
             lines.append(f"{label}: {number}")
-        return self.reply("\n".join(lines), "emergency", title=country.name(self.lang))
+        return self.reply("\n".join(lines), ReplyKind.EMERGENCY, title=country.name(self.lang))
 
     def nearby(self, lat: float, lon: float) -> Reply:
         """The services closest to a shared location, in the user's country."""
@@ -165,7 +182,7 @@ class Composer:
         """The topic menu."""
         return self.reply(
             self.t(_("What do you need help with?")),
-            "menu",
+            ReplyKind.MENU,
             choices=(*self._topic_choices(), *self._settings_choices()),
         )
 
@@ -175,17 +192,17 @@ class Composer:
         title = self.t(TOPIC_LABELS.get(topic, topic))
         if self.session.country is None:
             # Without a country only what holds everywhere can be listed; ask for the rest.
-            regional = tuple(Choice(self.label(e), "entry:" + e.id) for e in entries)
+            regional = tuple(Choice(self.label(e), payloads.entry(e.id)) for e in entries)
             text = self.t(_("Which country are you in?"))
             return self.reply(
-                text, "menu", title=title, choices=(*regional, *self._country_choices())
+                text, ReplyKind.MENU, title=title, choices=(*regional, *self._country_choices())
             )
         if not entries:
             return self.menu()
-        choices = tuple(Choice(self.label(e), "entry:" + e.id) for e in entries)
+        choices = tuple(Choice(self.label(e), payloads.entry(e.id)) for e in entries)
         return self.reply(
             self.t(_("Choose a question:")),
-            "menu",
+            ReplyKind.MENU,
             title=title,
             choices=(*choices, self._menu_choice()),
         )
@@ -193,19 +210,23 @@ class Composer:
     def languages(self) -> Reply:
         """The language menu."""
         catalogs = self.snapshot.locales.catalogs
-        choices = tuple(Choice(self._native_name(code), "lang:" + code) for code in catalogs)
-        return self.reply(self.t(_("Choose your language:")), "menu", choices=choices)
+        choices = tuple(
+            Choice(self._native_name(code), payloads.language(code)) for code in catalogs
+        )
+        return self.reply(self.t(_("Choose your language:")), ReplyKind.MENU, choices=choices)
 
     def countries(self) -> Reply:
         """The country menu, with a way to skip."""
         return self.reply(
-            self.t(_("Which country are you in?")), "menu", choices=self._country_choices()
+            self.t(_("Which country are you in?")), ReplyKind.MENU, choices=self._country_choices()
         )
 
     def language_set(self) -> Reply:
         """Confirm the language, then show the menu."""
         text = self.t(_("I will answer in {language}."), language=self._language_name(self.lang))
-        return self.reply(text, "menu", choices=(*self._topic_choices(), *self._settings_choices()))
+        return self.reply(
+            text, ReplyKind.MENU, choices=(*self._topic_choices(), *self._settings_choices())
+        )
 
     def country_set(self) -> Reply:
         """Confirm the country, then show the menu."""
@@ -215,7 +236,9 @@ class Composer:
             if code
             else self.t(_("Answers will not be limited to one country."))
         )
-        return self.reply(text, "menu", choices=(*self._topic_choices(), *self._settings_choices()))
+        return self.reply(
+            text, ReplyKind.MENU, choices=(*self._topic_choices(), *self._settings_choices())
+        )
 
     # Small talk and housekeeping -------------------------------------------------------
 
@@ -224,7 +247,7 @@ class Composer:
         if thanks:
             return self.reply(
                 self.t(_("You are welcome. Ask me anything else, any time.")),
-                "greeting",
+                ReplyKind.GREETING,
                 choices=(self._menu_choice(),),
             )
         text = self.t(
@@ -235,7 +258,7 @@ class Composer:
             )
         )
         return self.reply(
-            text, "greeting", choices=(*self._topic_choices(), *self._settings_choices())
+            text, ReplyKind.GREETING, choices=(*self._topic_choices(), *self._settings_choices())
         )
 
     def help(self) -> Reply:
@@ -248,7 +271,7 @@ class Composer:
                 "delete everything about you. Reply 0 if an answer did not help."
             )
         )
-        return self.reply(text, "info", choices=(self._menu_choice(),))
+        return self.reply(text, ReplyKind.INFO, choices=(self._menu_choice(),))
 
     def forgotten(self) -> Reply:
         """Confirm that the session was deleted."""
@@ -263,7 +286,7 @@ class Composer:
 
     def page(self, text: str) -> Reply:
         """The next part of a long answer."""
-        return self.reply(text, "page")
+        return self.reply(text, ReplyKind.PAGE)
 
     def nothing_more(self) -> Reply:
         """'More' with nothing left to send."""
@@ -281,13 +304,15 @@ class Composer:
             self.t(
                 _("I can only read text messages and shared locations. Please write your question.")
             ),
-            "error",
+            ReplyKind.ERROR,
         )
 
     def empty(self) -> Reply:
         """An empty message."""
         return self.reply(
-            self.t(_("Please write your question.")), "error", choices=(self._menu_choice(),)
+            self.t(_("Please write your question.")),
+            ReplyKind.ERROR,
+            choices=(self._menu_choice(),),
         )
 
     # Helpers ---------------------------------------------------------------------------
@@ -311,12 +336,14 @@ class Composer:
     def _topic_choices(self) -> tuple[Choice, ...]:
         scope = self._in_scope() if self.session.country else self.snapshot.base.entries
         present = {e.topic for e in scope}
-        return tuple(Choice(self.t(TOPIC_LABELS[t]), "topic:" + t) for t in TOPICS if t in present)
+        return tuple(
+            Choice(self.t(TOPIC_LABELS[t]), payloads.topic(t)) for t in TOPICS if t in present
+        )
 
     def _settings_choices(self) -> tuple[Choice, ...]:
         return (
-            Choice(self.t(_("Change language")), "language"),
-            Choice(self.t(_("Change country")), "country"),
+            Choice(self.t(_("Change language")), payloads.language()),
+            Choice(self.t(_("Change country")), payloads.country()),
         )
 
     def _local_alternatives(self, entry: Entry, match: Match | None) -> tuple[Choice, ...]:
@@ -327,25 +354,25 @@ class Composer:
         local = [
             e for e in match.alternatives if e.country == match.country and e.topic == entry.topic
         ]
-        return tuple(Choice(self.label(e), "entry:" + e.id) for e in local[:2])
+        return tuple(Choice(self.label(e), payloads.entry(e.id)) for e in local[:2])
 
     def _after_answer(self) -> tuple[Choice, ...]:
         choices = [self._menu_choice()]
         if self.session.language is None:
-            choices.append(Choice(self.t(_("Change language")), "language"))
+            choices.append(Choice(self.t(_("Change language")), payloads.language()))
         if self.session.country is None:
-            choices.append(Choice(self.t(_("Choose your country")), "country"))
+            choices.append(Choice(self.t(_("Choose your country")), payloads.country()))
         return tuple(choices)
 
     def _menu_choice(self) -> Choice:
-        return Choice(self.t(_("Menu")), "menu")
+        return Choice(self.t(_("Menu")), payloads.MENU)
 
     def _country_choices(self) -> tuple[Choice, ...]:
         countries = self.snapshot.base.countries.values()
         ordered = sorted(countries, key=lambda c: c.name(self.lang))
         return (
-            *(Choice(c.name(self.lang), "country:" + c.code) for c in ordered),
-            Choice(self.t(_("Skip")), "country:none"),
+            *(Choice(c.name(self.lang), payloads.country(c.code)) for c in ordered),
+            Choice(self.t(_("Skip")), payloads.country(payloads.NO_COUNTRY)),
         )
 
     def _country_name(self, code: str | None) -> str:

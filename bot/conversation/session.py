@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
-from typing import Any
+from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
@@ -20,10 +19,6 @@ class Session:
     last_entry: str | None = None
     last_question: str | None = None  # kept only until feedback on it is given
     seen: bool = False  # has been welcomed once
-
-    def update(self, **changes: Any) -> Session:
-        """A copy with `changes` applied."""
-        return replace(self, **changes)
 
     def to_json(self) -> str:
         """Serialise for a session store."""

@@ -1,5 +1,5 @@
 """Matching: from a message typed by a real person to the entry that answers it."""
 
-from bot.matching.matcher import Candidate, Match, Matcher
+from bot.matching.matcher import Candidate, Match, Matcher, Reason
 
-__all__ = ["Candidate", "Match", "Matcher"]
+__all__ = ["Candidate", "Match", "Matcher", "Reason"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
+from enum import StrEnum
 from operator import itemgetter
 
 from bot.content.locales import Locales
@@ -25,6 +26,16 @@ SUGGEST_AT = 12  # candidates below this are not even worth suggesting
 KEEP = 8  # how many of the best-scored entries become candidates
 RERANK = 5  # how many leaders the example questions re-rank
 QUESTION_BONUS = 4.0  # at best a leader's weight grows fivefold
+
+
+class Reason(StrEnum):
+    """Why the matcher decided what it did."""
+
+    MATCHED = "matched"
+    NOT_SURE = "not sure"
+    NOTHING = "nothing in the base matches"
+    GREETING = "greeting"
+    THANKS = "thanks"
 
 
 @dataclass(frozen=True)
@@ -49,7 +60,7 @@ class Match:
     candidates: tuple[Candidate, ...] = ()
     mention: Mention | None = None
     analysis: Analysis | None = None
-    reason: str = ""
+    reason: Reason = Reason.NOTHING
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -91,7 +102,7 @@ class Matcher:
         best = candidates[0] if candidates and candidates[0].score >= ANSWER_AT else None
         shown = tuple(c for c in candidates if c.score >= SUGGEST_AT)[:4]
         if best is None:
-            reason = "nothing in the base matches" if not shown else "not sure"
+            reason = Reason.NOTHING if not shown else Reason.NOT_SURE
             return Match(
                 None,
                 shown[0].score if shown else 0,
@@ -113,7 +124,7 @@ class Matcher:
             shown,
             mention,
             analysis,
-            "matched",
+            Reason.MATCHED,
             notes,
         )
 
@@ -126,21 +137,22 @@ class Matcher:
         first = next(iter(entry.answer))
         return first, (f"no {wanted} text; answered in {first}",)
 
-    def _social(self, words: list[str]) -> str:
-        """'greeting' or 'thanks' when the message is only that, else ''."""
+    def _social(self, words: list[str]) -> Reason | None:
+        """GREETING or THANKS when the message is only that, else None."""
         if not words or len(words) > 6:
-            return ""
-        found = ""
+            return None
+        found: Reason | None = None
         i = 0
         while i < len(words):
             for span in range(min(4, len(words) - i), 0, -1):
                 phrase = tuple(words[i : i + span])
                 if phrase in self._thanks or phrase in self._greetings:
-                    found = "thanks" if phrase in self._thanks or found == "thanks" else "greeting"
+                    thanks = phrase in self._thanks or found is Reason.THANKS
+                    found = Reason.THANKS if thanks else Reason.GREETING
                     i += span
                     break
             else:
-                return ""
+                return None
         return found
 
     def _score(self, analysis: Analysis, country: str | None) -> list[Candidate]:

@@ -83,7 +83,7 @@ async def test_a_question_is_answered_with_html_and_buttons(service: Service) ->
     assert "La Clínica Ejemplo atiende gratis" in sent["text"]
     buttons = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons[:2] == ["feedback:yes", "feedback:no"]
-    assert "language" in buttons and "country" in buttons
+    assert "lang" in buttons and "country" in buttons
 
 
 async def test_forged_secret_is_rejected_and_nothing_is_sent(service: Service) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.conversation.engine import Engine, Outcome
 from bot.conversation.messages import Inbound
+from bot.conversation.payloads import Payload
 from bot.conversation.session import Session
 from bot.library import Library, build_snapshot
 from tests.conftest import DATA, add_entries
@@ -31,8 +32,8 @@ async def test_first_question_is_answered_at_once_with_choices_offered_alongside
     answer = outcome.replies[-1]
     assert answer.kind == "answer" and answer.entry_id == "mini-tt-clinic"
     assert answer.language == "es" and answer.text.startswith("La Clínica Ejemplo")
-    payloads = [c.payload for c in answer.choices]
-    assert "language" in payloads and "country" in payloads  # offered, not demanded
+    payloads = [c.payload.encode() for c in answer.choices]
+    assert "lang" in payloads and "country" in payloads  # offered, not demanded
     assert answer.footer == "Revisado el 2026-10-01. Confirme en https://example.org/clinic"
     assert outcome.session is not None and outcome.session.detected == "es"
 
@@ -51,21 +52,21 @@ async def test_greeting_gets_a_welcome_not_a_knowledge_answer(engine: Engine) ->
     reply = outcome.replies[0]
     assert reply.kind == "greeting" and reply.entry_id is None
     assert reply.language == "es"
-    assert any(c.payload == "topic:health" for c in reply.choices)
+    assert any(c.payload.encode() == "topic:health" for c in reply.choices)
     assert outcome.unanswered is None
 
 
 async def test_numbered_menu_navigation_reaches_an_answer(engine: Engine) -> None:
     session = Session(country="tt", language="en")
     menu = await say(engine, session, "menu")
-    assert [c.payload for c in menu.replies[0].choices][:3] == [
+    assert [c.payload.encode() for c in menu.replies[0].choices][:3] == [
         "topic:health",
         "topic:certification",
         "topic:documents",
     ]
     assert menu.session is not None
     topic = await say(engine, menu.session, "1")
-    assert [c.payload for c in topic.replies[0].choices][:2] == [
+    assert [c.payload.encode() for c in topic.replies[0].choices][:2] == [
         "entry:mini-tt-clinic",
         "entry:mini-tt-emergency",
     ]
@@ -77,17 +78,23 @@ async def test_numbered_menu_navigation_reaches_an_answer(engine: Engine) -> Non
 
 async def test_language_keyword_then_choice_switches_the_interface(engine: Engine) -> None:
     asked = await say(engine, Session(), "idioma")
-    assert "lang:pt" in [c.payload for c in asked.replies[0].choices]
+    assert "lang:pt" in [c.payload.encode() for c in asked.replies[0].choices]
     assert asked.session is not None
-    chosen = await engine.handle(Inbound("test", "u1", payload="lang:fr"), asked.session)
+    chosen = await engine.handle(
+        Inbound("test", "u1", payload=Payload.parse("lang:fr")), asked.session
+    )
     assert chosen.session is not None and chosen.session.language == "fr"
     assert chosen.replies[0].text == "Je vous répondrai en français."
 
 
 async def test_country_choice_and_skip(engine: Engine) -> None:
-    chosen = await engine.handle(Inbound("test", "u1", payload="country:jm"), Session())
+    chosen = await engine.handle(
+        Inbound("test", "u1", payload=Payload.parse("country:jm")), Session()
+    )
     assert chosen.session is not None and chosen.session.country == "jm"
-    skipped = await engine.handle(Inbound("test", "u1", payload="country:none"), chosen.session)
+    skipped = await engine.handle(
+        Inbound("test", "u1", payload=Payload.parse("country:none")), chosen.session
+    )
     assert skipped.session is not None and skipped.session.country is None
 
 
@@ -129,7 +136,7 @@ async def test_an_ordinary_question_gets_no_alarm(engine: Engine) -> None:
 async def test_emergency_without_country_asks_for_it(engine: Engine) -> None:
     outcome = await say(engine, Session(), "anmwe")
     assert outcome.replies[0].kind == "emergency"
-    assert "country:tt" in [c.payload for c in outcome.replies[0].choices]
+    assert "country:tt" in [c.payload.encode() for c in outcome.replies[0].choices]
 
 
 async def test_not_helpful_records_the_question_for_editors(engine: Engine) -> None:
@@ -225,9 +232,10 @@ async def test_a_region_answer_offers_the_countrys_own_entry_on_the_same_topic(
     outcome = await say(engine, Session(country="tt"), question)
     answer = outcome.replies[-1]
     assert answer.entry_id == "mini-region-skills"
-    assert answer.choices[0].payload == "entry:mini-tt-trade-test"  # the local one, first
+    assert answer.choices[0].payload.encode() == "entry:mini-tt-trade-test"  # the local one, first
     assert answer.choices[0].label == "Trade test at the training agency"
     elsewhere = await say(engine, Session(country="tt"), "where can i see a doctor")
     assert all(
-        c.payload.startswith(("menu", "language", "country")) for c in elsewhere.replies[-1].choices
+        c.payload.encode().startswith(("menu", "lang", "country"))
+        for c in elsewhere.replies[-1].choices
     )
