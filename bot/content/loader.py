@@ -15,28 +15,16 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.content import format as fmt
 from bot.content.model import REGION, TOPICS, Country, Entry, KnowledgeBase, Service, Source
 from bot.content.yamlsource import Problem, YamlError, line_of, load_yaml
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,57}$")  # fits Telegram's 64-byte buttons
-_HOUSE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_HOUSE_ID = re.compile(fmt.HOUSE_ID_PATTERN)
+_LANG = re.compile(fmt.LANG_PATTERN)
 _COUNTRY = re.compile(r"^[a-z]{2}$")
-_ENTRY_FIELDS = {
-    "id",
-    "title",
-    "questions",
-    "keywords",
-    "answer",
-    "sms",
-    "warning",
-    "services",
-    "sources",
-    "reviewed",
-    "unreviewed",
-}
-_SERVICE_TEXT = ("phone", "address", "hours", "cost", "eligibility", "documents", "email")
-_SERVICE_FIELDS = frozenset({*_SERVICE_TEXT, "name", "url", "lat", "lon", "languages"})
+_ENTRY_FIELDS = fmt.names(fmt.ENTRY)
+_SERVICE_FIELDS = fmt.names(fmt.SERVICE)
 
 
 class _Report:
@@ -356,17 +344,19 @@ def _valid_url(url: Any) -> bool:
     return parsed.scheme in {"http", "https"} and "." in parsed.netloc
 
 
-def _date(block: dict[str, Any], report: _Report, required: bool) -> date | None:
-    value = block.get("reviewed")
+def _date(
+    block: dict[str, Any], report: _Report, required: bool, key: str = "reviewed"
+) -> date | None:
+    value = block.get(key)
     if value is None:
         if required:
-            report.error(line_of(block), "'reviewed' is missing: the date the facts were checked")
+            report.error(line_of(block), f"'{key}' is missing: the date the facts were checked")
         return None
     if not isinstance(value, date):
-        report.error(line_of(block, "reviewed"), f"bad date '{value}': write it as YYYY-MM-DD")
+        report.error(line_of(block, key), f"bad date '{value}': write it as YYYY-MM-DD")
         return None
     if value > date.today():
-        report.error(line_of(block, "reviewed"), f"'reviewed' date {value} is in the future")
+        report.error(line_of(block, key), f"'{key}' date {value} is in the future")
         return None
     return value
 
@@ -403,11 +393,21 @@ def _services(block: dict[str, Any], report: _Report) -> tuple[Service, ...]:
                 f"bad coordinates lat={lat} lon={lon}: give both, as decimal degrees",
             )
             continue
-        texts = {k: str(item[k]) for k in _SERVICE_TEXT if item.get(k) is not None}
+        before = report.errors
+        as_of = _date(item, report, required=False, key="as_of")
+        if report.errors > before:
+            continue
+        texts = {k: str(item[k]) for k in fmt.SERVICE_TEXT if item.get(k) is not None}
         langs = tuple(str(v) for v in item.get("languages") or [])
         result.append(
             Service(
-                name=item["name"], url=item.get("url"), lat=lat, lon=lon, languages=langs, **texts
+                name=item["name"],
+                url=item.get("url"),
+                lat=lat,
+                lon=lon,
+                languages=langs,
+                as_of=as_of,
+                **texts,
             )
         )
     return tuple(result)

@@ -42,6 +42,7 @@ class Service:
     eligibility: str | None = None
     documents: str | None = None
     languages: tuple[str, ...] = ()
+    as_of: date | None = None  # the date of the page its contact details come from
 
 
 @dataclass(frozen=True)

@@ -1,80 +1,63 @@
-"""The topic-file format as JSON Schema, so editors' tools complete and check as they type."""
+"""The topic-file format as JSON Schema, made from `bot.content.format` for editors' tools."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.content import format as fmt
 from bot.content.model import TOPICS
 
-_LANG = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+_TEXT = {"type": "string", "minLength": 1}
+_URL = {"type": "string", "pattern": fmt.URL_PATTERN}
+_DATE = {"type": "string", "format": "date"}
+_LANGS = {"type": "array", "items": {"type": "string", "pattern": fmt.LANG_PATTERN}}
 
 
-def _by_language(value: dict[str, Any], description: str) -> dict[str, Any]:
+def _by_language(value: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "object",
-        "description": description,
         "minProperties": 1,
-        "propertyNames": {"pattern": _LANG},
+        "propertyNames": {"pattern": fmt.LANG_PATTERN},
         "additionalProperties": value,
     }
 
 
+def _record(fields: tuple[fmt.Field, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(fmt.required(fields)),
+        "properties": {f.name: {**_value(f.kind), "description": f.description} for f in fields},
+    }
+
+
+def _value(kind: fmt.Kind) -> dict[str, Any]:
+    if kind is fmt.Kind.SOURCES:
+        return {"type": "array", "minItems": 1, "items": {"oneOf": [_URL, _record(fmt.SOURCE)]}}
+    if kind is fmt.Kind.SERVICES:
+        service = {**_record(fmt.SERVICE), "dependentRequired": {"lat": ["lon"], "lon": ["lat"]}}
+        return {"type": "array", "items": service}
+    return dict(_PLAIN[kind])
+
+
+_PLAIN: dict[fmt.Kind, dict[str, Any]] = {
+    fmt.Kind.ID: {"type": "string", "pattern": fmt.HOUSE_ID_PATTERN},
+    fmt.Kind.TEXT: _TEXT,
+    fmt.Kind.URL: _URL,
+    fmt.Kind.DATE: _DATE,
+    fmt.Kind.LATITUDE: {"type": "number", "minimum": -90, "maximum": 90},
+    fmt.Kind.LONGITUDE: {"type": "number", "minimum": -180, "maximum": 180},
+    fmt.Kind.LANGUAGES: _LANGS,
+    fmt.Kind.TEXT_BY_LANGUAGE: _by_language(_TEXT),
+    # A bare number such as 911 is a keyword too: YAML reads it as a number.
+    fmt.Kind.TEXTS_BY_LANGUAGE: _by_language(
+        {"type": "array", "items": {"anyOf": [_TEXT, {"type": "integer"}]}}
+    ),
+}
+
+
 def topic_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of one topic file of the knowledge base."""
-    text = {"type": "string", "minLength": 1}
-    texts = {"type": "array", "items": text}
-    url = {"type": "string", "pattern": "^https?://[^\\s]+\\.[^\\s]+$"}
-    day = {"type": "string", "format": "date"}
-    service = {
-        "type": "object",
-        "required": ["name"],
-        "properties": {
-            "name": text,
-            "phone": text,
-            "address": text,
-            "hours": text,
-            "url": url,
-            "email": text,
-            "lat": {"type": "number", "minimum": -90, "maximum": 90},
-            "lon": {"type": "number", "minimum": -180, "maximum": 180},
-            "cost": text,
-            "eligibility": text,
-            "documents": text,
-            "languages": {"type": "array", "items": {"type": "string", "pattern": _LANG}},
-        },
-        "dependentRequired": {"lat": ["lon"], "lon": ["lat"]},
-    }
-    source = {
-        "oneOf": [
-            url,
-            {"type": "object", "required": ["url"], "properties": {"url": url, "date": day}},
-        ]
-    }
-    entry = {
-        "type": "object",
-        "required": ["id", "title", "answer", "sources", "reviewed"],
-        "properties": {
-            "id": {
-                "type": "string",
-                "pattern": "^[a-z0-9][a-z0-9-]*$",
-                "description": "unique in the whole base; never change it once published",
-            },
-            "title": _by_language(text, "short title, per language"),
-            "questions": _by_language(texts, "example questions as people write them"),
-            "keywords": _by_language(texts, "extra words that point to this entry"),
-            "answer": _by_language(text, "the full answer, per language"),
-            "sms": _by_language(text, "a short answer for SMS (GSM-7, 2 segments at most)"),
-            "warning": _by_language(text, "shown first: rules that are harsh or changing"),
-            "services": {"type": "array", "items": service},
-            "sources": {"type": "array", "minItems": 1, "items": source},
-            "reviewed": {**day, "description": "the day the facts were last checked"},
-            "unreviewed": {
-                "type": "array",
-                "items": {"type": "string", "pattern": _LANG},
-                "description": "languages no native speaker has reviewed yet",
-            },
-        },
-    }
+    entry = _record(fmt.ENTRY)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Puente knowledge topic file",
