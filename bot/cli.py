@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.library import Library, Snapshot, build_snapshot
+from bot.library import Snapshot, build_snapshot
 from bot.matching import Match
 from bot.matching.explain import explain
 from bot.settings import DEFAULT_LOCALES, ConfigError, Settings
@@ -99,23 +99,21 @@ def _load(args: argparse.Namespace, out: TextIO = sys.stderr) -> Snapshot:
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.channels.terminal import chat
-    from bot.conversation.engine import Engine
-    from bot.conversation.unanswered import UnansweredLog
-    from bot.storage import open_store
+    from bot.wiring import build, running
 
     settings = _settings(args)
     if settings is None:
         return 2
-    engine = Engine(Library(_load(args)))
 
     async def run() -> None:
         # The same store `puente report unanswered` reads, so "0" in a trial chat is kept too.
-        store = open_store(settings.session_store)
-        try:
-            log = UnansweredLog(store, settings.unanswered_days)
-            await chat(engine, country=args.country, lang=args.lang, record=log.add)
-        finally:
-            await store.close()
+        async with running(build(settings, _load(args))) as system:
+            await chat(
+                system.conversations.engine,
+                country=args.country,
+                lang=args.lang,
+                record=system.unanswered.add,
+            )
 
     asyncio.run(run())
     return 0
@@ -225,6 +223,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.web import create_app
+    from bot.wiring import build
 
     settings = _settings(args)
     if settings is None:
@@ -235,7 +234,7 @@ def _serve(args: argparse.Namespace) -> int:
             "only /healthz and /metrics (try 'puente chat' for a terminal conversation)",
             file=sys.stderr,
         )
-    app = create_app(settings, Library(_load(args)))
+    app = create_app(build(settings, _load(args)))
     # Uvicorn handles SIGTERM: it stops accepting, finishes requests in flight, then runs the
     # app's shutdown, which answers queued Telegram updates and closes the session store.
     uvicorn.run(
@@ -250,10 +249,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _poll(args: argparse.Namespace) -> int:
-    from bot.channels.telegram import build_application
-    from bot.conversation.conversations import Conversations
-    from bot.conversation.engine import Engine
-    from bot.storage import open_store
+    from bot.library import Watcher
+    from bot.wiring import build, telegram_application
 
     settings = _settings(args)
     if settings is None:
@@ -261,18 +258,27 @@ def _poll(args: argparse.Namespace) -> int:
     if not settings.telegram_token:
         print("puente telegram-poll: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    store = open_store(settings.session_store)
-    conversations = Conversations(Engine(Library(_load(args))), store, settings.session_secret)
-    application = build_application(settings, conversations)
+    system = build(settings, _load(args))
+    application = telegram_application(system, polling=True)
+    watcher = Watcher(system.library, settings.knowledge, settings.locales)
+
+    async def started(_app: object) -> None:
+        await watcher.start()
+
+    async def stopped(_app: object) -> None:
+        await watcher.stop()
+        await system.store.close()
+
+    application.post_init = started
+    application.post_shutdown = stopped
+    # run_polling owns the event loop and stops on SIGINT or SIGTERM.
     application.run_polling(allowed_updates=["message", "callback_query", "my_chat_member"])
     return 0
 
 
 def _set_webhook(args: argparse.Namespace) -> int:
-    from bot.channels.telegram import build_application, register
-    from bot.conversation.conversations import Conversations
-    from bot.conversation.engine import Engine
-    from bot.storage import open_store
+    from bot.channels.telegram import register
+    from bot.wiring import telegram_registrar
 
     settings = _settings(args)
     if settings is None:
@@ -284,12 +290,8 @@ def _set_webhook(args: argparse.Namespace) -> int:
         )
         return 2
     url = settings.public_base_url + "/telegram"
-    snapshot = _load(args)
-    store = open_store(settings.session_store)
-    application = build_application(
-        settings, Conversations(Engine(Library(snapshot)), store, settings.session_secret)
-    )
-    locales = snapshot.locales
+    locales = _load(args).locales
+    application = telegram_registrar(settings)
 
     async def run() -> None:
         async with application:
@@ -297,13 +299,7 @@ def _set_webhook(args: argparse.Namespace) -> int:
                 code: (lambda text, code=code: locales.text(code, text))
                 for code in locales.catalogs
             }
-            await register(
-                application,
-                url,
-                settings.telegram_secret or "",
-                translations,
-            )
-        await store.close()
+            await register(application, url, settings.telegram_secret or "", translations)
 
     asyncio.run(run())
     print(f"webhook set to {url}")

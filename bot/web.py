@@ -14,24 +14,16 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.conversation.conversations import Conversations
-from bot.conversation.engine import Engine
-from bot.conversation.unanswered import UnansweredLog
 from bot.library import Library, Watcher
-from bot.settings import Settings
-from bot.storage import Store, open_store
+from bot.wiring import System, telegram_application
 
 log = logging.getLogger(__name__)
 
 
-def create_app(
-    settings: Settings, library: Library, store: Store | None = None, watch: bool = True
-) -> Starlette:
-    """Build the app; channels without their token are simply off."""
-    store = store or open_store(settings.session_store)
-    unanswered = UnansweredLog(store, settings.unanswered_days)
-    conversations = Conversations(
-        Engine(library), store, settings.session_secret, record=unanswered.add
-    )
+def create_app(system: System, watch: bool = True) -> Starlette:
+    """The web service of a built system; channels without their token are simply off."""
+    settings, library, store = system.settings, system.library, system.store
+    conversations = system.conversations
     routes = [Route("/healthz", _health(library)), Route("/metrics", _metrics(conversations))]
     telegram_app: Any = None
     if settings.sms_on:
@@ -45,9 +37,9 @@ def create_app(
         )
         routes.append(Route("/sms", sms.endpoint, methods=["POST"]))
     if settings.telegram_on:
-        from bot.channels.telegram import TelegramWebhook, build_application
+        from bot.channels.telegram import TelegramWebhook
 
-        telegram_app = build_application(settings, conversations)
+        telegram_app = telegram_application(system)
         hook = TelegramWebhook(telegram_app, conversations, settings.telegram_secret or "")
         routes.append(Route("/telegram", hook.endpoint, methods=["POST"]))
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None

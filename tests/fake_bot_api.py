@@ -37,7 +37,19 @@ class BotApi:
 
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)  # served by getUpdates
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Long polling as Telegram does it: updates from `offset` on, or wait for some."""
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)  # short, so a stop is quick
+        deadline = time.monotonic() + timeout
+        while True:
+            pending = [u for u in self.updates if u["update_id"] >= offset]
+            if pending or time.monotonic() >= deadline:
+                return pending
+            await asyncio.sleep(0.02)
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """sendMessage calls, optionally to one chat."""
@@ -79,6 +91,8 @@ class BotApi:
                     "text": params.get("text", ""),
                 }
                 return JSONResponse({"ok": True, "result": result})
+            if name == "getUpdates":
+                return JSONResponse({"ok": True, "result": await self._get_updates(params)})
             if name in TRUE_METHODS:
                 return JSONResponse({"ok": True, "result": True})
             self.unexpected.append(name)

@@ -11,6 +11,7 @@ import httpx
 from bot.library import Library, Watcher, build_snapshot, reload_once
 from bot.settings import DEFAULT_LOCALES, Settings
 from bot.web import create_app
+from bot.wiring import build
 from tests.conftest import DATA
 
 NEW_ENTRY = """
@@ -70,7 +71,7 @@ async def test_watcher_reloads_on_file_change_and_healthz_shows_refusal(tmp_path
     finally:
         await watcher.stop()
     settings = Settings(knowledge=folder, session_store=str(tmp_path / "s.sqlite3"))
-    app = create_app(settings, library, watch=False)
+    app = create_app(build(settings, library), watch=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://puente") as client:
         body = (await client.get("/healthz")).json()

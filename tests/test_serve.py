@@ -80,3 +80,56 @@ def test_serve_refuses_to_start_with_bad_configuration(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "PUBLIC_BASE_URL is required when TWILIO_AUTH_TOKEN is set" in result.stderr
+
+
+async def test_telegram_poll_answers_updates_and_logs_what_it_could_not(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.fake_bot_api import TOKEN as BOT_TOKEN
+    from tests.fake_bot_api import BotApi
+    from tests.servers import running
+
+    def update(update_id: int, text: str) -> dict[str, object]:
+        user = {"id": 77, "is_bot": False, "first_name": "Rosa", "language_code": "en"}
+        return {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1_700_000_000,
+                "from": user,
+                "chat": {"id": 77, "type": "private"},
+                "text": text,
+            },
+        }
+
+    api = BotApi(updates=[update(1, "lost passport"), update(2, "zqxv wobble frumious")])
+    store = tmp_path / "sessions.sqlite3"
+    async with running(api.app()) as api_url:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+            "TELEGRAM_WEBHOOK_SECRET": "poll-secret",
+            "TELEGRAM_API_BASE_URL": api_url + "/bot",
+            "SESSION_SECRET": "a-long-test-session-secret",
+            "SESSION_STORE": str(store),
+        }
+        command = [sys.executable, "-m", "bot", "telegram-poll", "--knowledge", str(DATA / "mini")]
+        poller = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            sent = await api.wait_sent(2, chat_id=77, seconds=30)
+        finally:
+            poller.send_signal(signal.SIGINT)
+            output = (await asyncio.wait_for(poller.communicate(), 30))[0].decode()
+    assert "consulate" in sent[0]["text"], output
+    assert sent[1]["text"] != sent[0]["text"]
+    assert poller.returncode == 0, output
+    assert api.unexpected == [], output
+    with sqlite3.connect(store) as db:  # the store was closed cleanly and kept the question
+        rows = db.execute("SELECT data FROM records WHERE log = 'unanswered'").fetchall()
+    assert len(rows) == 1 and "zqxv" in rows[0][0]

@@ -58,20 +58,32 @@ COMMAND_HELP = {
 Context = ContextTypes.DEFAULT_TYPE
 
 
-def build_application(
-    settings: Settings, conversations: Conversations
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The python-telegram-bot Application, with our handlers and rate limiting."""
-    builder = (
-        Application.builder()
-        .token(settings.telegram_token or "")
-        .updater(None)
-        .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(64)
-    )
+def _builder(settings: Settings) -> Any:
+    builder = Application.builder().token(settings.telegram_token or "")
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)
-    application = builder.build()
+    return builder
+
+
+def build_bot_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """An application that only calls the Bot API: no handlers, no updates."""
+    application: Application[Any, Any, Any, Any, Any, Any] = (
+        _builder(settings).updater(None).build()
+    )
+    return application
+
+
+def build_application(
+    settings: Settings, conversations: Conversations, polling: bool = False
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The python-telegram-bot Application, with our handlers and rate limiting.
+
+    Fed by the /telegram route (no updater), or with `polling` by getUpdates.
+    """
+    builder = _builder(settings).rate_limiter(AIORateLimiter(max_retries=3)).concurrent_updates(64)
+    if not polling:
+        builder = builder.updater(None)
+    application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     adapter = TelegramAdapter(conversations)
     private = filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED
     application.add_handler(ChatMemberHandler(adapter.on_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import asdict
 
+from bot.clock import Clock, system_clock
 from bot.conversation.messages import Unanswered
 from bot.storage import Store
 
@@ -34,14 +34,15 @@ def redact(text: str) -> str:
 class UnansweredLog:
     """Records unanswered questions in the session store and enforces their retention."""
 
-    def __init__(self, store: Store, retention_days: int = 90) -> None:
+    def __init__(self, store: Store, retention_days: int = 90, clock: Clock = system_clock) -> None:
         self.store = store
+        self.clock = clock
         self.retention = retention_days * DAY
         self._pruned = 0.0
 
     async def add(self, item: Unanswered, at: float | None = None) -> None:
         """Keep one question, redacted; older records past retention are deleted on the way."""
-        now = at or time.time()
+        now = self.clock() if at is None else at
         record = asdict(item)
         record["text"] = redact(item.text)
         await self.store.append(LOG, json.dumps(record, ensure_ascii=False), now)
@@ -51,7 +52,7 @@ class UnansweredLog:
 
     async def since(self, days: float | None = None) -> list[tuple[float, dict[str, object]]]:
         """The records of the last `days` days (all kept ones by default), oldest first."""
-        now = time.time()
+        now = self.clock()
         await self.store.prune(LOG, now - self.retention)
         start = now - days * DAY if days else 0.0
         return [(at, json.loads(data)) for at, data in await self.store.records(LOG, start)]

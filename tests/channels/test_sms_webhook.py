@@ -12,10 +12,11 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.library import Library, build_snapshot
+from bot.library import build_snapshot
 from bot.settings import Settings
 from bot.storage import RedisStore
 from bot.web import create_app
+from bot.wiring import build
 from tests.conftest import DATA
 from tests.servers import running
 
@@ -77,9 +78,7 @@ async def servers(store: str, count: int = 1) -> AsyncIterator[list[str]]:
     async with contextlib.AsyncExitStack() as stack:
         urls = []
         for _ in range(count):
-            app = create_app(
-                settings_for(store), Library(build_snapshot(DATA / "mini")), watch=False
-            )
+            app = create_app(build(settings_for(store), build_snapshot(DATA / "mini")), watch=False)
             urls.append(await stack.enter_async_context(running(app)))
         yield urls
 

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.library import Library, build_snapshot
+from bot.library import build_snapshot
 from bot.settings import Settings
 from bot.web import create_app
+from bot.wiring import build
 from tests.conftest import DATA
 from tests.fake_bot_api import TOKEN, BotApi
 from tests.servers import running
@@ -54,7 +55,7 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
     api = BotApi()
     async with running(api.app()) as api_url:
         settings = settings_for(api_url, tmp_path / "sessions.sqlite3")
-        app = create_app(settings, Library(build_snapshot(DATA / "mini")), watch=False)
+        app = create_app(build(settings, build_snapshot(DATA / "mini")), watch=False)
         async with running(app) as url, httpx.AsyncClient() as http:
             yield Service(url, api, http)
     assert api.unexpected == []
@@ -224,26 +225,20 @@ async def test_health_and_metrics(service: Service) -> None:
 async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
     tmp_path: Path,
 ) -> None:
-    from bot.channels.telegram import build_application, register
-    from bot.conversation.conversations import Conversations
-    from bot.conversation.engine import Engine
-    from bot.storage import SqliteStore
+    from bot.channels.telegram import register
+    from bot.wiring import telegram_registrar
 
     api = BotApi()
     async with running(api.app()) as api_url:
         settings = settings_for(api_url, tmp_path / "s.sqlite3")
         snapshot = build_snapshot(DATA / "mini")
-        store = SqliteStore(tmp_path / "s.sqlite3")
-        application = build_application(
-            settings, Conversations(Engine(Library(snapshot)), store, settings.session_secret)
-        )
+        application = telegram_registrar(settings)
         locales = snapshot.locales
         translations = {
             code: (lambda text, code=code: locales.text(code, text)) for code in locales.catalogs
         }
         async with application:
             await register(application, "https://puente.example.org/telegram", SECRET, translations)
-        await store.close()
     [webhook] = [p for m, p in api.calls if m == "setWebhook"]
     assert webhook["url"] == "https://puente.example.org/telegram"
     assert webhook["secret_token"] == SECRET

@@ -1,0 +1,73 @@
+"""The one place that builds the running system, for every command that runs it.
+
+`serve`, `chat`, `telegram-poll` and `set-webhook` all start here, so the store, the library,
+the unanswered log, the conversations and the Telegram application are put together once and
+the same way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from bot.clock import Clock, system_clock
+from bot.conversation.conversations import Conversations
+from bot.conversation.engine import Engine
+from bot.conversation.unanswered import UnansweredLog
+from bot.library import Library, Snapshot
+from bot.settings import Settings
+from bot.storage import Store, open_store
+
+TelegramApp = Any  # python-telegram-bot's Application, generic in six types we never vary
+
+
+@dataclass(frozen=True)
+class System:
+    """Everything a running Puente holds, built once."""
+
+    settings: Settings
+    library: Library
+    store: Store
+    unanswered: UnansweredLog
+    conversations: Conversations
+
+
+def build(
+    settings: Settings,
+    content: Snapshot | Library,
+    store: Store | None = None,
+    clock: Clock = system_clock,
+) -> System:
+    """Put the system together; the store is opened from SESSION_STORE unless one is given."""
+    library = content if isinstance(content, Library) else Library(content)
+    store = store if store is not None else open_store(settings.session_store, clock)
+    unanswered = UnansweredLog(store, settings.unanswered_days, clock)
+    conversations = Conversations(
+        Engine(library), store, settings.session_secret, record=unanswered.add
+    )
+    return System(settings, library, store, unanswered, conversations)
+
+
+@contextlib.asynccontextmanager
+async def running(system: System) -> AsyncIterator[System]:
+    """Hold the system open; close the store however the block ends."""
+    try:
+        yield system
+    finally:
+        await system.store.close()
+
+
+def telegram_application(system: System, polling: bool = False) -> TelegramApp:
+    """The Telegram application: fed by the webhook route, or by long polling."""
+    from bot.channels.telegram import build_application
+
+    return build_application(system.settings, system.conversations, polling=polling)
+
+
+def telegram_registrar(settings: Settings) -> TelegramApp:
+    """A Telegram application that only talks to the Bot API (setWebhook, setMyCommands)."""
+    from bot.channels.telegram import build_bot_application
+
+    return build_bot_application(settings)
