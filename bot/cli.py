@@ -183,7 +183,10 @@ def _check(args: argparse.Namespace) -> int:
 
     directory = args.directory or args.knowledge
     snapshot = build_snapshot(directory, args.locales)
-    problems = [*snapshot.problems, *content_warnings(snapshot)]
+    budget = _sms_budget()
+    if budget is None:
+        return 2
+    problems = [*snapshot.problems, *content_warnings(snapshot, budget)]
     for problem in problems:
         print(problem)
     errors = len(snapshot.errors)
@@ -207,6 +210,17 @@ def _schema(args: argparse.Namespace) -> int:
 
     print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
     return 0
+
+
+def _sms_budget() -> int | None:
+    """SMS_MAX_SEGMENTS as the service reads it, so `check` judges SMS length the same way."""
+    import os
+
+    try:
+        return Settings.sms_budget_from(os.environ)
+    except ConfigError as exc:
+        print(f"puente: configuration: {exc}", file=sys.stderr)
+        return None
 
 
 def _settings(args: argparse.Namespace) -> Settings | None:

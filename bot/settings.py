@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
+SMS_MAX_SEGMENTS = 2  # the default budget of one reply, in SMS segments
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
 
 
@@ -29,7 +30,7 @@ class Settings:
     public_base_url: str | None = None
     session_secret: str = ""
     session_store: str = "puente-sessions.sqlite3"
-    sms_budget: int = 2
+    sms_budget: int = SMS_MAX_SEGMENTS
     unanswered_days: int = 90
 
     @property
@@ -41,6 +42,11 @@ class Settings:
     def sms_on(self) -> bool:
         """SMS is served only when it has its token."""
         return bool(self.twilio_token)
+
+    @staticmethod
+    def sms_budget_from(env: Mapping[str, str]) -> int:
+        """SMS_MAX_SEGMENTS alone, for commands that need nothing else of the settings."""
+        return _whole_number(env, "SMS_MAX_SEGMENTS", SMS_MAX_SEGMENTS)
 
     @classmethod
     def from_env(
@@ -80,15 +86,10 @@ class Settings:
                 "SESSION_SECRET must be set to at least 16 random characters: "
                 "it keys the sessions so no phone number is stored in clear"
             )
-        numbers = {}
-        for name, default in (("SMS_MAX_SEGMENTS", 2), ("UNANSWERED_RETENTION_DAYS", 90)):
-            raw = get(name)
-            try:
-                numbers[name] = int(raw) if raw else default
-            except ValueError:
-                raise ConfigError(f"{name} must be a whole number, got '{raw}'") from None
-            if numbers[name] < 1:
-                raise ConfigError(f"{name} must be at least 1")
+        numbers = {
+            "SMS_MAX_SEGMENTS": cls.sms_budget_from(env),
+            "UNANSWERED_RETENTION_DAYS": _whole_number(env, "UNANSWERED_RETENTION_DAYS", 90),
+        }
         return cls(
             knowledge=knowledge,
             locales=locales,
@@ -102,3 +103,14 @@ class Settings:
             sms_budget=numbers["SMS_MAX_SEGMENTS"],
             unanswered_days=numbers["UNANSWERED_RETENTION_DAYS"],
         )
+
+
+def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got '{raw}'") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1")
+    return value

@@ -12,7 +12,6 @@ from bot.channels.gsm import fits, to_gsm
 from bot.conversation.messages import Reply
 
 Translate = Callable[[str, str], str]
-DEFAULT_BUDGET = 2
 _URL_SCHEME = re.compile(r"^https?://(www\.)?")
 
 
@@ -48,7 +47,7 @@ def _short_url_in(text: str) -> str:
     return re.sub(r"https?://(www\.)?(\S+?)/?(?=\s|$)", r"\2", text)
 
 
-def render(reply: Reply, translate: Translate, budget: int = DEFAULT_BUDGET) -> list[str]:
+def render(reply: Reply, translate: Translate, budget: int) -> list[str]:
     """The SMS parts for one reply: the first to send now, the rest for MORE."""
     body, trailer = compose(reply, translate)
     whole = to_gsm(f"{body}\n{trailer}" if trailer else body)

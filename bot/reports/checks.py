@@ -14,8 +14,10 @@ from bot.content.model import REGION, Entry
 from bot.content.yamlsource import Problem
 from bot.library import Snapshot
 
-SMS_BUDGET = 2
-STALE_AFTER = timedelta(days=365)
+STALE_AFTER = timedelta(days=180)  # an entry not re-read for half a year is due again
+OLD_SOURCE = timedelta(days=3 * 365)  # a page this old is likely to have been overtaken
+_NUMBER = re.compile(r"\+?(?:\(\d+\)\s*)?\d[\d .-]*\d")  # "(876) 922-9500", "+502 2416-1900"
+_YEAR = re.compile(r"^(19|20)\d\d$")
 _PHONE_SPLIT = re.compile(r"\s*(?:/|,|;|\bor\b|\bo\b|\bou\b|\boswa\b)\s*")
 
 
@@ -41,14 +43,19 @@ def phone_parses(phone: str, country: str) -> bool:
     return True
 
 
-def content_warnings(snapshot: Snapshot, today: date | None = None) -> list[Problem]:
-    """Every quality warning of the base, as `path:line: warning: ...` problems."""
+def content_warnings(
+    snapshot: Snapshot, sms_budget: int, today: date | None = None
+) -> list[Problem]:
+    """Every quality warning of the base, as `path:line: warning: ...` problems.
+
+    `sms_budget` is the deployment's SMS_MAX_SEGMENTS: an answer longer than that needs `sms`.
+    """
     today = today or date.today()
     found: list[Problem] = []
     base = snapshot.base
     missing: dict[tuple[str, str], list[Entry]] = defaultdict(list)
     for entry in base.entries:
-        found.extend(_entry_warnings(entry, today))
+        found.extend(_entry_warnings(entry, today, sms_budget))
         country = base.countries.get(entry.country or "")
         if country is None:
             continue
@@ -71,15 +78,54 @@ def content_warnings(snapshot: Snapshot, today: date | None = None) -> list[Prob
     return found
 
 
-def _entry_warnings(entry: Entry, today: date) -> list[Problem]:
+def _numbers(text: str) -> list[tuple[str, tuple[str, ...]]]:
+    """Each phone number or short code in a text: its digits and its runs of 3+ digits."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        runs = tuple(re.findall(r"\d{3,}", match.group()))
+        # "ages 5-16" is no phone (no run of three digits); "2019" is a year.
+        if runs and not _YEAR.match(digits):
+            found.append((digits, runs))
+    return found
+
+
+def missing_numbers(short: str, full: str) -> list[str]:
+    """Numbers of `short` that `full` never gives, however each writes them.
+
+    "+502 2416-1900" and "2416-1900" are one number; so are "300-400" and "300 to 400".
+    """
+    given = {digits for digits, _runs in _numbers(full)}
+    runs_given = set(re.findall(r"\d{3,}", full))
+    missing = set()
+    for digits, runs in _numbers(short):
+        same = any(
+            other == digits
+            or (
+                min(len(other), len(digits)) >= 7
+                and (other.endswith(digits) or digits.endswith(other))
+            )
+            for other in given
+        )
+        if not same and not set(runs) <= runs_given:
+            missing.add(digits)
+    return sorted(missing)
+
+
+def _entry_warnings(entry: Entry, today: date, sms_budget: int) -> list[Problem]:
     found = []
 
     def warn(message: str) -> None:
         found.append(Problem(entry.path, entry.line, f"{entry.id}: {message}", "warning"))
 
     for lang, answer in entry.answer.items():
-        if lang not in entry.sms and segments(to_gsm(answer)) > SMS_BUDGET:
-            warn(f"the {lang} answer is over {SMS_BUDGET} SMS segments and has no 'sms' text")
+        if lang not in entry.sms and segments(to_gsm(answer)) > sms_budget:
+            warn(f"the {lang} answer is over {sms_budget} SMS segments and has no 'sms' text")
+    for lang, text in entry.sms.items():
+        shown = f"{entry.warning.get(lang, '')} {entry.answer.get(lang, '')}"  # the full reply
+        for number in missing_numbers(text, shown):
+            # Someone who reads the full answer must find every number the SMS gave.
+            warn(f"sms.{lang} gives the number {number}, which the {lang} answer never gives")
     for lang, text in entry.sms.items():
         if not is_gsm(text):
             odd = "".join(sorted({ch for ch in text if not is_gsm(ch)}))
@@ -94,7 +140,13 @@ def _entry_warnings(entry: Entry, today: date) -> list[Problem]:
                 f"{entry.country.upper()}"
             )
     if today - entry.reviewed > STALE_AFTER:
-        warn(f"reviewed {entry.reviewed}, more than 12 months ago: check it again")
+        warn(f"reviewed {entry.reviewed}, more than 180 days ago: re-read its sources")
+    for source in entry.sources:
+        if source.date is not None and today - source.date > OLD_SOURCE:
+            warn(
+                f"source {source.url} is from {source.date}, more than three years old: "
+                "look for a newer page, or say the date in the answer"
+            )
     return found
 
 

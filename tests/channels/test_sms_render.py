@@ -32,7 +32,7 @@ def test_short_answer_with_choices_and_feedback_fits_in_one_message() -> None:
         choices=(Choice("Menú", "menu"),),
         ask_feedback=True,
     )
-    assert render(reply, translate) == [
+    assert render(reply, translate, 2) == [
         "Clinica Ejemplo: gratis.\n"
         "Clinica Ejemplo: +1 868 555 0100\n"
         "Revisado el 2026-10-01. Confirme en example.org/clinic\n"
@@ -42,7 +42,7 @@ def test_short_answer_with_choices_and_feedback_fits_in_one_message() -> None:
 
 
 def test_accents_outside_gsm_are_transliterated() -> None:
-    [part] = render(Reply("Atención médica en el campamento", language="es"), translate)
+    [part] = render(Reply("Atención médica en el campamento", language="es"), translate, 2)
     assert part == "Atencion médica en el campamento" and is_gsm(part)
 
 
