@@ -29,9 +29,11 @@ def compose(reply: Reply, translate: Translate) -> tuple[str, str]:
         lines.append(reply.notice)
     body = reply.short or reply.text
     lines.append(f"{reply.title}: {body}" if reply.title and not reply.short else body)
-    for service in reply.services[:3]:
-        contact = service.phone or (service.url and _short_url(service.url)) or ""
-        lines.append(f"{service.name}{': ' + contact if contact else ''}")
+    for card in reply.services[:3]:
+        contact = card.contact
+        if contact and contact.startswith("http"):
+            contact = _short_url(contact)
+        lines.append(f"{card.name}{': ' + contact if contact else ''}")
     if reply.footer:
         lines.append(_short_url_in(reply.footer))
     trailer = []

@@ -24,13 +24,16 @@ class Outgoing:
 
 def _service_lines(reply: Reply) -> list[str]:
     lines = []
-    for service in reply.services:
-        parts = [f"<b>{escape(service.name)}</b>"]
-        for value in (service.phone, service.address, service.hours, service.cost, service.email):
-            if value:
-                parts.append(escape(value))
-        if service.url:
-            parts.append(f'<a href="{escape(service.url, quote=True)}">{escape(service.url)}</a>')
+    for card in reply.services:
+        parts = [f"<b>{escape(card.name)}</b>"]
+        for detail in card.details:
+            if detail.field == "url":
+                url = escape(detail.value, quote=True)
+                parts.append(f'<a href="{url}">{escape(detail.value)}</a>')
+            elif detail.label:
+                parts.append(f"{escape(detail.label)}: {escape(detail.value)}")
+            else:
+                parts.append(escape(detail.value))
         lines.append(" · ".join(parts))
     return lines
 

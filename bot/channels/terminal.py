@@ -24,13 +24,9 @@ def render(reply: Reply, translate: Callable[[str, str], str] = lambda lang, tex
     if reply.title:
         parts.append(f"== {reply.title} ==")
     parts.append(reply.text)
-    for service in reply.services:
-        details = [service.name]
-        details += [
-            v
-            for v in (service.phone, service.address, service.hours, service.url, service.email)
-            if v
-        ]
+    for card in reply.services:
+        details = [card.name]
+        details += [f"{d.label}: {d.value}" if d.label else d.value for d in card.details]
         parts.append(" - " + " | ".join(details))
     if reply.footer:
         parts.append(reply.footer)

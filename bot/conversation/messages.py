@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.content.model import Service
 from bot.conversation.payloads import Payload
+from bot.conversation.services import ServiceCard
 from bot.conversation.session import Session
 from bot.library import Snapshot
 
@@ -61,7 +61,7 @@ class Reply:
     title: str | None = None
     warning: str | None = None
     notice: str | None = None  # e.g. "This answer is in French: no Kreyòl text yet."
-    services: tuple[Service, ...] = ()
+    services: tuple[ServiceCard, ...] = ()
     footer: str | None = None  # when it was checked and where to confirm
     short: str | None = None  # the entry's own SMS text, when it has one
     choices: tuple[Choice, ...] = ()

@@ -10,6 +10,7 @@ from babel import Locale, UnknownLocaleError
 from bot.content.model import TOPICS, Entry, Service
 from bot.conversation import payloads
 from bot.conversation.messages import Choice, Reply, ReplyKind
+from bot.conversation.services import ServiceCard, describe
 from bot.conversation.session import Session
 from bot.library import Snapshot
 from bot.matching import Match
@@ -67,7 +68,7 @@ class Composer:
             language=self.lang,
             title=title,
             choices=choices,
-            services=services,
+            services=self.cards(services),
         )
 
     # Answers --------------------------------------------------------------------------
@@ -104,7 +105,7 @@ class Composer:
             title=_pick(entry.title, lang),
             warning=_pick(entry.warning, lang) if entry.warning else None,
             notice=" ".join(notices) or None,
-            services=entry.services,
+            services=self.cards(entry.services),
             footer=footer,
             short=entry.sms.get(lang),
             choices=(*self._local_alternatives(entry, match), *self._after_answer()),
@@ -316,6 +317,10 @@ class Composer:
         )
 
     # Helpers ---------------------------------------------------------------------------
+
+    def cards(self, services: tuple[Service, ...]) -> tuple[ServiceCard, ...]:
+        """Services as the user reads them: every field, labelled in their language."""
+        return tuple(describe(s, self.t, self._language_name) for s in services)
 
     def label(self, entry: Entry) -> str:
         """An entry's title in the user's language, or the nearest one it has."""

@@ -6,8 +6,9 @@ import pytest
 
 from bot.channels.gsm import is_gsm, segments
 from bot.channels.sms_render import render
-from bot.content.model import Service
-from bot.conversation.messages import Choice, Reply
+from bot.conversation import payloads
+from bot.conversation.messages import Choice, Reply, ReplyKind
+from bot.conversation.services import Detail, ServiceCard
 
 SPANISH = {
     "Reply with a number:": "Responda con un número:",
@@ -23,13 +24,13 @@ def translate(lang: str, text: str) -> str:
 def test_short_answer_with_choices_and_feedback_fits_in_one_message() -> None:
     reply = Reply(
         "Texto largo",
-        "answer",
+        ReplyKind.ANSWER,
         "es",
         title="Clínica",
         short="Clínica Ejemplo: gratis.",
-        services=(Service("Clínica Ejemplo", phone="+1 868 555 0100"),),
+        services=(ServiceCard("Clínica Ejemplo", (Detail("phone", "", "+1 868 555 0100"),)),),
         footer="Revisado el 2026-10-01. Confirme en https://www.example.org/clinic/",
-        choices=(Choice("Menú", "menu"),),
+        choices=(Choice("Menú", payloads.MENU),),
         ask_feedback=True,
     )
     assert render(reply, translate, 2) == [
@@ -49,7 +50,9 @@ def test_accents_outside_gsm_are_transliterated() -> None:
 @pytest.mark.parametrize("budget", [1, 2, 3])
 def test_long_answers_are_paged_within_the_budget(budget: int) -> None:
     sentences = [f"Sentence number {n} explains one more step of the process." for n in range(30)]
-    reply = Reply(" ".join(sentences), "answer", "en", choices=(Choice("Menu", "menu"),))
+    reply = Reply(
+        " ".join(sentences), ReplyKind.ANSWER, "en", choices=(Choice("Menu", payloads.MENU),)
+    )
     pages = render(reply, translate, budget=budget)
     assert len(pages) > 1
     assert all(segments(page) <= budget for page in pages)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import itertools
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bot.channels.gsm import segments
 from bot.library import build_snapshot
 from bot.settings import Settings
 from bot.storage import RedisStore
@@ -114,15 +117,19 @@ async def test_bad_signatures_are_refused(phone: Phone, case: str) -> None:
 
 
 async def test_a_replayed_message_sid_gets_the_same_twiml_and_is_handled_once(
-    phone: Phone,
+    tmp_path: Path,
 ) -> None:
-    long_question = "where is the emergency room"
-    await phone.text(long_question)
-    first = await phone.send("menu", sid="SMreplay")
-    again = await phone.send("menu", sid="SMreplay")
-    assert first.text == again.text
-    # Handled once: the numbered menu from the first delivery still applies to "1".
-    assert "Choose a question" in await phone.text("1") or "Health" in first.text
+    store = tmp_path / "s.sqlite3"
+    async with servers(str(store)) as urls, httpx.AsyncClient() as http:
+        phone = Phone(http, urls, "+18685550124")
+        first = await phone.send("zqxv wobble frumious", sid="SMreplay")
+        again = await phone.send("zqxv wobble frumious", sid="SMreplay")
+        assert first.status_code == again.status_code == 200
+        assert first.text == again.text and "<Message>" in first.text
+        await phone.text("zqxv wobble frumious")  # the same words in a new message count
+    with sqlite3.connect(store) as db:  # handled once: one record per message, not per delivery
+        rows = db.execute("SELECT count(*) FROM records WHERE log = 'unanswered'").fetchone()
+    assert rows == (2,)
 
 
 async def test_numbered_menus_and_more_paging(phone: Phone) -> None:
@@ -159,8 +166,12 @@ async def test_bad_bodies_get_4xx_never_500(
 
 
 async def test_a_5000_character_message_is_answered_within_budget(phone: Phone) -> None:
-    reply = await phone.text("My story is long. " * 270 + "Where is a doctor?")
-    assert reply  # answered or honestly not sure, never an error
+    response = await phone.send("My story is long. " * 270 + "Where is a doctor?")
+    assert response.status_code == 200
+    messages = re.findall(r"<Message>(.*?)</Message>", response.text, re.S)
+    assert messages
+    for message in messages:  # each reply within SMS_MAX_SEGMENTS (2 by default)
+        assert segments(html.unescape(message)) <= 2, message
 
 
 async def test_sessions_are_shared_by_two_servers_through_redis(redis_url: str) -> None:

@@ -29,6 +29,11 @@ class Service:
     url: str
     api: BotApi
     http: httpx.AsyncClient
+    app: Any
+
+    async def settled(self, seconds: float = 10.0) -> None:
+        """Wait, with a deadline, until every accepted update has been fully handled."""
+        await asyncio.wait_for(self.app.state.telegram.update_queue.join(), seconds)
 
     async def post(self, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
         return await self.http.post(
@@ -57,7 +62,7 @@ async def service(tmp_path: Path) -> AsyncIterator[Service]:
         settings = settings_for(api_url, tmp_path / "sessions.sqlite3")
         app = create_app(build(settings, build_snapshot(DATA / "mini")), watch=False)
         async with running(app) as url, httpx.AsyncClient() as http:
-            yield Service(url, api, http)
+            yield Service(url, api, http, app)
     assert api.unexpected == []
 
 
@@ -92,7 +97,7 @@ async def test_forged_secret_is_rejected_and_nothing_is_sent(service: Service) -
     assert response.status_code == 403
     missing = await service.http.post(service.url + "/telegram", json=text_update("hola"))
     assert missing.status_code == 403
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert service.api.sent() == []
 
 
@@ -101,7 +106,7 @@ async def test_redelivered_update_is_answered_once(service: Service) -> None:
     assert (await service.post(update)).status_code == 200
     assert (await service.post(update)).status_code == 200
     await service.api.wait_sent(1, 7)
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert len(service.api.sent(7)) == 1
 
 
@@ -145,7 +150,7 @@ async def test_stickers_get_a_polite_reply_and_groups_are_ignored(service: Servi
     assert "Solo puedo leer mensajes de texto" in sent["text"]  # her app is in Spanish
     group = text_update("hello everyone", chat_id=-100, chat_type="group")
     assert (await service.post(group)).status_code == 200
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert service.api.sent(-100) == []
 
 
@@ -163,7 +168,7 @@ async def test_blocked_user_gets_nothing_until_they_write_again(service: Service
         },
     }
     assert (await service.post(kicked)).status_code == 200
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert service.api.sent(13) == []
     assert (await service.post(text_update("lost passport", chat_id=13))).status_code == 200
     [sent] = await service.api.wait_sent(1, 13)
@@ -258,5 +263,5 @@ async def test_edited_messages_are_not_answered_again(service: Service) -> None:
     update = text_update("where is a doctor", chat_id=51)
     update["edited_message"] = {**update.pop("message"), "edit_date": 1_700_000_100}
     assert (await service.post(update)).status_code == 200
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert service.api.sent(51) == []
