@@ -1,0 +1,73 @@
+"""Configuration: read once from the environment, every mistake named by its variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, Settings
+
+KNOWLEDGE = Path("knowledge")
+SECRET = "a-long-test-session-secret"
+
+
+def test_no_tokens_means_no_channels_and_defaults() -> None:
+    settings = Settings.from_env({}, KNOWLEDGE)
+    assert not settings.telegram_on and not settings.sms_on
+    assert settings.sms_budget == 2 and settings.unanswered_days == 90
+    assert settings.session_store == "puente-sessions.sqlite3"
+
+
+def test_a_full_configuration_is_read_and_trimmed() -> None:
+    settings = Settings.from_env(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret_-",
+            "TWILIO_AUTH_TOKEN": "tok",
+            "PUBLIC_BASE_URL": " https://puente.example.org/ ",
+            "SESSION_SECRET": SECRET,
+            "SESSION_STORE": "redis://127.0.0.1:6379/0",
+            "SMS_MAX_SEGMENTS": "3",
+        },
+        KNOWLEDGE,
+    )
+    assert settings.telegram_on and settings.sms_on
+    assert settings.public_base_url == "https://puente.example.org"
+    assert settings.sms_budget == 3 and settings.session_store.startswith("redis://")
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "1:a", "SESSION_SECRET": SECRET}, "TELEGRAM_WEBHOOK_SECRET is"),
+        (
+            {
+                "TELEGRAM_BOT_TOKEN": "1:a",
+                "TELEGRAM_WEBHOOK_SECRET": "a b",
+                "SESSION_SECRET": SECRET,
+            },
+            "TELEGRAM_WEBHOOK_SECRET may only use",
+        ),
+        ({"TWILIO_AUTH_TOKEN": "t", "SESSION_SECRET": SECRET}, "PUBLIC_BASE_URL is required"),
+        (
+            {"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "ftp://x", "SESSION_SECRET": SECRET},
+            "PUBLIC_BASE_URL must be an http(s) URL",
+        ),
+        (
+            {"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://x.org", "SESSION_SECRET": "x"},
+            "SESSION_SECRET must be set to at least 16",
+        ),
+        ({"SMS_MAX_SEGMENTS": "two"}, "SMS_MAX_SEGMENTS must be a whole number, got 'two'"),
+        ({"UNANSWERED_RETENTION_DAYS": "0"}, "UNANSWERED_RETENTION_DAYS must be at least 1"),
+    ],
+)
+def test_each_mistake_is_named(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Settings.from_env(env, KNOWLEDGE)
+
+
+def test_the_sms_budget_alone_for_commands_that_need_nothing_else() -> None:
+    assert Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "4", "TWILIO_AUTH_TOKEN": "t"}) == 4
+    with pytest.raises(ConfigError, match="SMS_MAX_SEGMENTS"):
+        Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "-1"})
