@@ -57,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true", help="log every request")
     command("telegram-poll", "talk to Telegram by long polling, for development without a URL")
     command("set-webhook", "register the Telegram webhook and the bot's commands")
+    command("train-triage", "train the emergency triage model on locales/triage/train")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
     bench.add_argument("--questions", type=int, default=50_000)
     bench.add_argument("--messages", type=int, default=3_000)
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ask": _ask,
         "check": _check,
         "bench": _bench,
+        "train-triage": _train_triage,
         "schema": _schema,
         "serve": _serve,
         "telegram-poll": _poll,
@@ -203,6 +205,26 @@ def _bench(args: argparse.Namespace) -> int:
     from bot.reports.bench import run
 
     return run(args.knowledge, args.locales, args.questions, args.messages)
+
+
+def _train_triage(args: argparse.Namespace) -> int:
+    from bot.content import load_knowledge
+    from bot.content.locales import load_locales
+    from bot.content.triage import load_triage
+    from bot.content.triage_train import train
+
+    folder = args.locales / "triage"
+    triage, _problems = load_triage(folder)
+    base, _ = load_knowledge(args.knowledge)
+    locales, _ = load_locales(args.locales)
+    figures = train(triage, folder, base, locales)
+    print(
+        f"trained on {figures['examples']} examples ({figures['emergencies']} emergencies), "
+        f"{figures['features']} features; threshold {figures['threshold']:.3f}: "
+        f"cross-validated recall {figures['cv_recall']:.1%}, "
+        f"false alarms {figures['cv_false_alarms']:.1%}"
+    )
+    return 0
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -19,6 +19,7 @@ from watchfiles import awatch
 
 from bot.content import KnowledgeBase, load_knowledge
 from bot.content.locales import Locales, load_locales
+from bot.content.triage import Triage, load_triage
 from bot.content.yamlsource import Problem
 from bot.matching import Matcher
 from bot.settings import DEFAULT_LOCALES
@@ -34,6 +35,7 @@ class Snapshot:
     locales: Locales
     matcher: Matcher
     problems: tuple[Problem, ...]
+    triage: Triage
 
     @property
     def version(self) -> str:
@@ -52,7 +54,9 @@ def build_snapshot(knowledge: Path, locales: Path = DEFAULT_LOCALES) -> Snapshot
         base, problems = load_knowledge(knowledge)
         loaded_locales, locale_problems = load_locales(locales)
         matcher = Matcher(base, loaded_locales)
-    return Snapshot(base, loaded_locales, matcher, (*problems, *locale_problems))
+        triage, triage_problems = load_triage(locales / "triage")
+    found = (*problems, *locale_problems, *triage_problems)
+    return Snapshot(base, loaded_locales, matcher, found, triage)
 
 
 @contextmanager

@@ -102,7 +102,9 @@ async def test_telegram_poll_answers_updates_and_logs_what_it_could_not(tmp_path
             },
         }
 
-    api = BotApi(updates=[update(1, "lost passport"), update(2, "zqxv wobble frumious")])
+    api = BotApi(
+        updates=[update(1, "lost passport in trinidad"), update(2, "zqxv wobble frumious")]
+    )
     store = tmp_path / "sessions.sqlite3"
     async with running(api.app()) as api_url:
         env = {

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
-from bot.conversation.payloads import Action, Payload
+from bot.conversation.payloads import NO_COUNTRY, Action, Payload
 from bot.conversation.replies import Composer
 from bot.conversation.session import Session
 from bot.library import Library, Snapshot
@@ -21,7 +21,6 @@ from bot.normalise import tokens
 
 SOCIAL = (Reason.GREETING, Reason.THANKS)
 MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly always early
-ALONE_WORDS = 4  # "help me" alone is a cry for help; "help me find a school" is a question
 
 
 class Engine:
@@ -96,8 +95,16 @@ class _Turn:
         session = replace(session, detected=match.detected, last_question=text)
         compose = Composer(self.snapshot, session)
         replies: list[Reply] = []
-        if self._emergency(tokens(text)):
+        # A country's entry found with no country known is a guess: the user may be anywhere,
+        # and acts on what we say. Ask first; the question waits and is answered on the pick.
+        guessed = match.entry is not None and match.entry.country is not None
+        guessed = guessed and match.country is None and len(self.snapshot.base.countries) > 1
+        if self.snapshot.triage.is_emergency(text):
             replies.append(compose.emergency(match.country))
+        if guessed:
+            if not replies:
+                replies.append(compose.ask_country())
+            return self._done(replace(session, seen=True, pending=text), *replies)
         if match.entry is not None:
             replies.append(compose.answer(match.entry, match))
             session = replace(session, last_entry=match.entry.id)
@@ -121,8 +128,14 @@ class _Turn:
         if action is Action.LANGUAGE and value in self.snapshot.locales.catalogs:
             session = replace(session, language=value)
             return self._done(session, Composer(self.snapshot, session).language_set())
-        if action is Action.COUNTRY and (value in base.countries or value == "none"):
-            session = replace(session, country=None if value == "none" else value)
+        if action is Action.COUNTRY and (value in base.countries or value == NO_COUNTRY):
+            session = replace(session, country=None if value == NO_COUNTRY else value)
+            if session.pending is not None and session.country is not None:
+                waiting, session = session.pending, replace(session, pending=None)
+                said = Composer(self.snapshot, session).country_said()
+                answered = self._question(waiting, session)
+                return replace(answered, replies=(said, *answered.replies))
+            session = replace(session, pending=None)
             return self._done(session, Composer(self.snapshot, session).country_set())
         if action is Action.OPT_IN:
             return self._done(session, compose.greeting())
@@ -190,19 +203,6 @@ class _Turn:
             return None
         payload = Payload.parse(found)
         return (payload, tuple(speakers)) if payload else None
-
-    def _emergency(self, words: list[str]) -> bool:
-        short = len(words) <= ALONE_WORDS
-        present = set(words)
-        for language in self.snapshot.locales.languages.values():
-            phrases = language.emergency | language.emergency_alone if short else language.emergency
-            for phrase in phrases:
-                if phrase[0] not in present:
-                    continue
-                size = len(phrase)
-                if any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1)):
-                    return True
-        return False
 
 
 def _unanswered(text: str, match: Match, reason: str) -> Unanswered:

@@ -7,13 +7,14 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from bot.content.model import TOPICS, Entry, Service
+from bot.content.model import TOPICS, Country, Entry, Service
 from bot.conversation import payloads
 from bot.conversation.messages import Choice, Reply, ReplyKind
 from bot.conversation.services import ServiceCard, describe
 from bot.conversation.session import Session
 from bot.library import Snapshot
 from bot.matching import Match
+from bot.normalise import fold
 
 TOPIC_LABELS = {
     "health": "Health care",
@@ -141,13 +142,18 @@ class Composer:
         """Emergency numbers first, before anything else."""
         country = self.snapshot.base.countries.get(country_code or "")
         if country is None:
-            text = self.t(
-                _(
-                    "If you are in danger now, call the local emergency number. Tell me "
-                    "which country you are in and I will give you the numbers."
-                )
+            # Nobody in danger should have to pick from a menu first: every country's police
+            # and ambulance numbers, one short line each, then the choice of country.
+            lines = [self.t(_("If you are in danger now, call (police, ambulance):"))]
+            for known in sorted(self.snapshot.base.countries.values(), key=self._by_name):
+                numbers = [known.emergency.get(s) for s in ("police", "ambulance")]
+                shown = " · ".join(dict.fromkeys(n for n in numbers if n))
+                if shown:
+                    lines.append(f"{known.name(self.lang)}: {shown}")
+            lines.append(self.t(_("Tell me which country you are in for all its numbers.")))
+            return self.reply(
+                "\n".join(lines), ReplyKind.EMERGENCY, choices=self._country_choices()
             )
-            return self.reply(text, ReplyKind.EMERGENCY, choices=self._country_choices())
         lines = [self.t(_("If you are in danger now, call:"))]
         for service, number in country.emergency.items():
             label = self.t(SERVICE_LABELS.get(service, service.replace("_", " ").capitalize()))
@@ -220,6 +226,23 @@ class Composer:
         """The country menu, with a way to skip."""
         return self.reply(
             self.t(_("Which country are you in?")), ReplyKind.MENU, choices=self._country_choices()
+        )
+
+    def ask_country(self) -> Reply:
+        """The answer depends on the country: ask for it before answering."""
+        return self.reply(
+            self.t(_("Which country are you in? I will answer your question for that country.")),
+            ReplyKind.MENU,
+            choices=self._country_choices(),
+        )
+
+    def country_said(self) -> Reply:
+        """One short line: the country answers are now for, and how to change it."""
+        return self.reply(
+            self.t(
+                _("I will answer for {country}. Write COUNTRY to change it."),
+                country=self._country_name(self.session.country),
+            )
         )
 
     def language_set(self) -> Reply:
@@ -320,7 +343,11 @@ class Composer:
 
     def cards(self, services: tuple[Service, ...]) -> tuple[ServiceCard, ...]:
         """Services as the user reads them: every field, labelled in their language."""
-        return tuple(describe(s, self.t, self._language_name) for s in services)
+
+        def translate(message: str) -> str:
+            return self.snapshot.locales.text(self.lang, message)
+
+        return tuple(describe(s, translate, self._language_name) for s in services)
 
     def label(self, entry: Entry) -> str:
         """An entry's title in the user's language, or the nearest one it has."""
@@ -372,9 +399,12 @@ class Composer:
     def _menu_choice(self) -> Choice:
         return Choice(self.t(_("Menu")), payloads.MENU)
 
+    def _by_name(self, country: Country) -> str:
+        return fold(country.name(self.lang))
+
     def _country_choices(self) -> tuple[Choice, ...]:
         countries = self.snapshot.base.countries.values()
-        ordered = sorted(countries, key=lambda c: c.name(self.lang))
+        ordered = sorted(countries, key=self._by_name)
         return (
             *(Choice(c.name(self.lang), payloads.country(c.code)) for c in ordered),
             Choice(self.t(_("Skip")), payloads.country(payloads.NO_COUNTRY)),

@@ -18,6 +18,7 @@ class Session:
     opted_out: bool = False
     last_entry: str | None = None
     last_question: str | None = None  # kept only until feedback on it is given
+    pending: str | None = None  # a question waiting for the user to say their country
     seen: bool = False  # has been welcomed once
 
     def to_json(self) -> str:

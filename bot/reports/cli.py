@@ -12,13 +12,17 @@ from bot.library import Snapshot, build_snapshot
 from bot.reports.document import Document, render_text
 from bot.reports.html import write_html
 
-REPORTS = ("coverage", "confusion", "eval", "unanswered")
+REPORTS = ("coverage", "confusion", "eval", "triage", "unanswered")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the report command's arguments."""
     parser.add_argument("name", choices=list(REPORTS))
-    parser.add_argument("file", nargs="?", help="for eval: a JSON Lines file with 'expect'")
+    parser.add_argument(
+        "file",
+        nargs="?",
+        help="for eval: a JSON Lines file with 'expect'; for triage: one with 'emergency'",
+    )
     parser.add_argument(
         "--html", type=Path, metavar="FILE", help="write a self-contained HTML page instead"
     )
@@ -41,10 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the report (or write it as HTML); return the exit status."""
-    if args.name == "eval" and not args.file:
-        print("puente report eval: give a JSON Lines file", file=sys.stderr)
+    with_file = args.name in ("eval", "triage")
+    if with_file and not args.file:
+        print(f"puente report {args.name}: give a JSON Lines file", file=sys.stderr)
         return 2
-    if args.name != "eval" and args.file:
+    if not with_file and args.file:
         print(f"puente report {args.name}: takes no file (did you mean --html?)", file=sys.stderr)
         return 2
     document = _unanswered(args) if args.name == "unanswered" else _from_base(args)
@@ -84,9 +89,17 @@ def _from_base(args: argparse.Namespace) -> Document | None:
         from bot.reports import confusion
 
         return confusion.document(confusion.leave_one_out(snapshot.base, snapshot.locales))
+    path = Path(args.file)
+    if args.name == "triage":
+        from bot.reports import triage
+
+        try:
+            return triage.document(triage.judge(snapshot.triage, path), str(path))
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"puente report triage: cannot read {path}: {exc}", file=sys.stderr)
+            return None
     from bot.reports import evaluate
 
-    path = Path(args.file)
     try:
         cases, bad = evaluate.read_cases(path)
     except OSError as exc:

@@ -81,7 +81,7 @@ def text_update(text: str, chat_id: int = 42, chat_type: str = "private") -> dic
 
 
 async def test_a_question_is_answered_with_html_and_buttons(service: Service) -> None:
-    response = await service.post(text_update("necesito un medico para mi hijo"))
+    response = await service.post(text_update("necesito un medico para mi hijo en trinidad"))
     assert response.status_code == 200
     [sent] = await service.api.wait_sent(1, 42)
     assert sent["parse_mode"] == "HTML"
@@ -170,7 +170,9 @@ async def test_blocked_user_gets_nothing_until_they_write_again(service: Service
     assert (await service.post(kicked)).status_code == 200
     await service.settled()
     assert service.api.sent(13) == []
-    assert (await service.post(text_update("lost passport", chat_id=13))).status_code == 200
+    assert (
+        await service.post(text_update("lost passport in trinidad", chat_id=13))
+    ).status_code == 200
     [sent] = await service.api.wait_sent(1, 13)
     assert "passport" in sent["text"].lower()
 
@@ -248,11 +250,11 @@ async def test_set_webhook_registers_the_secret_and_commands_in_every_language(
     assert webhook["url"] == "https://puente.example.org/telegram"
     assert webhook["secret_token"] == SECRET
     commands = {p.get("language_code"): p["commands"] for m, p in api.calls if m == "setMyCommands"}
-    assert set(commands) == {None, "es", "fr", "ht", "pt"}
+    assert set(commands) == {None, "es", "fr", "ht", "nl", "pap", "pt"}
     spanish = {c["command"]: c["description"] for c in commands["es"]}
     assert spanish["language"] == "Cambiar idioma"
     english = {c["command"]: c["description"] for c in commands[None]}
-    for code in ("es", "fr", "ht", "pt"):
+    for code in ("es", "fr", "ht", "nl", "pap", "pt"):
         described = {c["command"]: c["description"] for c in commands[code]}
         untranslated = [name for name, text in described.items() if text == english[name]]
         assert untranslated == [], (code, untranslated)

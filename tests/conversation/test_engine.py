@@ -25,17 +25,34 @@ async def say(engine: Engine, session: Session, text: str, **extra: object) -> O
     return await engine.handle(Inbound("test", "u1", text=text, **extra), session)  # type: ignore[arg-type]
 
 
-async def test_first_question_is_answered_at_once_with_choices_offered_alongside(
+async def test_with_no_country_the_country_is_asked_and_the_question_answered_on_the_pick(
     engine: Engine,
 ) -> None:
-    outcome = await say(engine, Session(), "necesito un medico para mi hijo")
-    answer = outcome.replies[-1]
+    asked = await say(engine, Session(), "necesito un medico para mi hijo")
+    [question] = asked.replies
+    assert question.kind == "menu" and question.entry_id is None  # never a guessed country
+    assert question.text == "¿En qué país está? Le respondo para ese país."
+    labels = [c.label for c in question.choices]
+    assert labels == ["Jamaica", "Trinidad y Tobago", "Omitir"]
+    assert asked.session is not None and asked.session.pending is not None
+    picked = await say(engine, asked.session, "2")
+    said, answer = picked.replies
+    assert said.text == "Respondo para Trinidad y Tobago. Escriba PAÍS para cambiarlo."
     assert answer.kind == "answer" and answer.entry_id == "mini-tt-clinic"
     assert answer.language == "es" and answer.text.startswith("La Clínica Ejemplo")
+    assert answer.footer == "Revisado el 2026-10-01. Confirme en https://example.org/clinic"
+    assert picked.session is not None and picked.session.country == "tt"
+    assert picked.session.pending is None
+    again = await say(engine, picked.session, "necesito un medico")  # the country is kept
+    assert [r.entry_id for r in again.replies] == ["mini-tt-clinic"]
+
+
+async def test_a_question_that_names_its_country_is_answered_at_once(engine: Engine) -> None:
+    outcome = await say(engine, Session(), "necesito un medico en trinidad")
+    answer = outcome.replies[-1]
+    assert answer.kind == "answer" and answer.entry_id == "mini-tt-clinic"
     payloads = [c.payload.encode() for c in answer.choices]
     assert "lang" in payloads and "country" in payloads  # offered, not demanded
-    assert answer.footer == "Revisado el 2026-10-01. Confirme en https://example.org/clinic"
-    assert outcome.session is not None and outcome.session.detected == "es"
 
 
 async def test_answer_in_another_language_says_so(engine: Engine) -> None:
@@ -133,10 +150,32 @@ async def test_an_ordinary_question_gets_no_alarm(engine: Engine) -> None:
     assert all(reply.kind != "emergency" for reply in outcome.replies)
 
 
-async def test_emergency_without_country_asks_for_it(engine: Engine) -> None:
+async def test_emergency_without_country_gives_every_countrys_numbers(engine: Engine) -> None:
     outcome = await say(engine, Session(), "anmwe")
-    assert outcome.replies[0].kind == "emergency"
-    assert "country:tt" in [c.payload.encode() for c in outcome.replies[0].choices]
+    [block] = outcome.replies
+    assert block.kind == "emergency"
+    assert block.text.splitlines()[1:3] == ["Jamayik: 119", "Trinidad ak Tobago: 999 · 990"]
+    assert "country:tt" in [c.payload.encode() for c in block.choices]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ayuda mi esposo me esta golpeando", "mi esposo me pega", "mon mari me frappe"],
+)
+async def test_danger_told_in_ordinary_words_brings_the_numbers_not_a_guessed_country(
+    engine: Engine, text: str
+) -> None:
+    outcome = await say(engine, Session(), text)
+    assert [r.kind for r in outcome.replies] == ["emergency"]
+    assert "999" in outcome.replies[0].text and "119" in outcome.replies[0].text
+
+
+@pytest.mark.parametrize(
+    "text", ["I was robbed last year, how do I get a police report", "hola", "menu please"]
+)
+async def test_no_alarm_for_what_is_over_or_ordinary(engine: Engine, text: str) -> None:
+    outcome = await say(engine, Session(country="tt"), text)
+    assert "emergency" not in [r.kind for r in outcome.replies]
 
 
 async def test_not_helpful_records_the_question_for_editors(engine: Engine) -> None:
