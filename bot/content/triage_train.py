@@ -23,7 +23,9 @@ EPOCHS = 12
 RATE = 0.3  # Adagrad's base step
 L2 = 1e-5  # a light pull to zero, so rare words cannot carry the decision alone
 MIN_COUNT = 2  # a feature seen once is noise
-RECALL_TARGET = 0.98  # the threshold keeps this share of the held-out emergencies
+# The threshold keeps this share of the cross-validated emergencies: the floor. At 0.98
+# the written near misses (idioms, past events) raised 7.3% false alarms, at 0.97 5.6%.
+RECALL_TARGET = 0.97
 FOLDS = 5
 SEED = 7
 

@@ -49,6 +49,7 @@ def test_features_combine_danger_with_what_takes_it_away(triage: Triage) -> None
         "msye a ap bat mwen kounya",
         "meu marido está me batendo",
         "my baby is not breathing",
+        "necesito un doctor, me duele el pecho",
         "SOS",
         "anmwe",
     ],
