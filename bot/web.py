@@ -26,6 +26,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     conversations = system.conversations
     routes = [Route("/healthz", _health(library)), Route("/metrics", _metrics(conversations))]
     telegram_app: Any = None
+    inbox: Any = None
     if settings.sms_on:
         from bot.channels.sms import SmsChannel
 
@@ -38,9 +39,11 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         routes.append(Route("/sms", sms.endpoint, methods=["POST"]))
     if settings.telegram_on:
         from bot.channels.telegram import TelegramWebhook
+        from bot.channels.telegram_inbox import TelegramInbox
 
         telegram_app = telegram_application(system)
-        hook = TelegramWebhook(telegram_app, conversations, settings.telegram_secret or "")
+        inbox = TelegramInbox(telegram_app, store)
+        hook = TelegramWebhook(telegram_app, conversations, settings.telegram_secret or "", inbox)
         routes.append(Route("/telegram", hook.endpoint, methods=["POST"]))
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None
 
@@ -49,16 +52,18 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         if telegram_app is not None:
             await telegram_app.initialize()
             await telegram_app.start()
+            await inbox.start()
         if watcher is not None:
             await watcher.start()
         try:
             yield
         finally:
-            # Uvicorn has stopped taking requests and finished the ones in flight; stop()
-            # answers the Telegram updates still queued before the store closes.
+            # Uvicorn has stopped taking requests and finished the ones in flight. Updates in
+            # hand get a few seconds; the rest stay in the inbox for the next start.
             if watcher is not None:
                 await watcher.stop()
             if telegram_app is not None:
+                await inbox.stop()
                 await telegram_app.stop()
                 await telegram_app.shutdown()
             await store.close()
@@ -66,6 +71,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.conversations = conversations
     app.state.telegram = telegram_app
+    app.state.inbox = inbox
     return app
 
 

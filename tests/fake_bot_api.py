@@ -38,6 +38,8 @@ class BotApi:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)  # served by getUpdates
+    down: bool = False  # sendMessage fails as when Telegram's servers are out
+    refused: int = 0  # how many sendMessage calls failed while down
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -82,6 +84,12 @@ class BotApi:
             self.calls.append((name, params))
             if name == "getMe":
                 return JSONResponse({"ok": True, "result": ME})
+            if name == "sendMessage" and self.down:
+                self.calls.pop()
+                self.refused += 1
+                return JSONResponse(
+                    {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502
+                )
             if name == "sendMessage":
                 chat = {"id": int(params["chat_id"]), "type": "private"}
                 result = {

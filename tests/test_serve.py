@@ -95,7 +95,7 @@ async def test_telegram_poll_answers_updates_and_logs_what_it_could_not(tmp_path
             "update_id": update_id,
             "message": {
                 "message_id": update_id,
-                "date": 1_700_000_000,
+                "date": int(time.time()),
                 "from": user,
                 "chat": {"id": 77, "type": "private"},
                 "text": text,

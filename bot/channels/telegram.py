@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 
 from starlette.requests import Request
@@ -31,15 +33,18 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram_inbox import TelegramInbox, record_failure
 from bot.channels.telegram_render import render
 from bot.conversation import payloads
 from bot.conversation.conversations import Conversations
 from bot.conversation.messages import Inbound, Outcome
 from bot.conversation.payloads import Payload
 from bot.settings import Settings
+from bot.storage import session_key
 
 log = logging.getLogger(__name__)
 MAX_UPDATE_BYTES = 1024 * 1024
+LATE = timedelta(hours=1)  # a message answered later than this gets an apology first
 COMMANDS = {
     "start": payloads.MENU,
     "menu": payloads.MENU,
@@ -110,8 +115,17 @@ class TelegramAdapter:
             "telegram", str(user.id), resumes=True, language_hint=user.language_code, **fields
         )
         chat_id = chat.id
+        sent = update.effective_message.date if update.effective_message else None
+        late = sent is not None and datetime.now(UTC) - sent > LATE
 
         async def deliver(outcome: Outcome) -> str:
+            if late and outcome.replies:
+                # Hours old (an outage, a backlog): say so before answering, never drop it.
+                note = outcome.snapshot.locales.text(
+                    outcome.replies[0].language,
+                    "Sorry for the late reply: your message reached me only now.",
+                )
+                await context.bot.send_message(chat_id, escape(note), parse_mode=ParseMode.HTML)
             await self._send(context, chat_id, outcome)
             return "sent"
 
@@ -192,8 +206,9 @@ class TelegramAdapter:
             await self.conversations.handle(message, keep, marker=f"tg:{update.update_id}")
 
     async def on_error(self, update: object, context: Context) -> None:
-        """Log, never crash: one bad update must not stop the others."""
-        log.error("error while handling a Telegram update", exc_info=context.error)
+        """Log, never crash: one bad update must not stop the others; the inbox retries it."""
+        record_failure(context.error)
+        log.warning("a Telegram update was not answered: %r", context.error)
 
 
 async def register(
@@ -223,13 +238,15 @@ class TelegramWebhook:
         application: Application[Any, Any, Any, Any, Any, Any],
         conversations: Conversations,
         secret: str,
+        inbox: TelegramInbox,
     ) -> None:
         self.application = application
         self.conversations = conversations
         self.secret = secret
+        self.inbox = inbox
 
     async def endpoint(self, request: Request) -> Response:
-        """Accept one update; answer 200 at once and handle it off the request."""
+        """Accept one update: 200 once it is safe in the store's inbox, handled off the request."""
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not _same(given, self.secret):
             return PlainTextResponse("forbidden", 403)
@@ -247,8 +264,17 @@ class TelegramWebhook:
             # Acknowledge it anyway: Telegram would redeliver a rejected update forever.
             log.warning("ignored an update python-telegram-bot could not read: %s", sorted(data))
             return PlainTextResponse("ignored")
-        await self.application.update_queue.put(update)
-        return PlainTextResponse("ok")
+        chat = update.effective_chat or update.effective_user
+        user = (
+            session_key(self.conversations.secret, "telegram", str(chat.id))
+            if chat is not None
+            else f"update:{update.update_id}"
+        )
+        state = await self.inbox.accept(update.update_id, user, json.dumps(data))
+        if state == "full":
+            # Not accepted, so not promised: Telegram delivers it again later.
+            return PlainTextResponse("busy, try again later", 503, headers={"Retry-After": "5"})
+        return PlainTextResponse("already have it" if state == "duplicate" else "ok")
 
 
 def _same(given: str, expected: str) -> bool:

@@ -12,6 +12,7 @@ import hmac
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 
 DAY = 86_400
 PURGE_EVERY = 60.0  # seconds between sweeps of expired redelivery markers
@@ -91,7 +92,45 @@ class Locks(ABC):
         """Hold the user's lock while one message is handled."""
 
 
-class Store(Sessions, Markers, Logs, Locks):
+@dataclass(frozen=True)
+class Claimed:
+    """An item taken from an inbox to work on, until its lease runs out."""
+
+    id: str
+    data: str
+    attempts: int  # this one included
+    enqueued: float
+
+
+class Inbox(ABC):
+    """Work accepted but not yet done, kept until done: a webhook's 200 is a promise.
+
+    Items of one `user` are handed out one at a time, in the order they came, across every
+    process that shares the store.
+    """
+
+    @abstractmethod
+    async def enqueue(self, queue: str, item: str, user: str, data: str) -> bool:
+        """Keep `data` until done; False if `item` is already queued or was done lately."""
+
+    @abstractmethod
+    async def claim(self, queue: str, limit: int, lease: float) -> list[Claimed]:
+        """Up to `limit` items whose turn it is, each held for `lease` seconds."""
+
+    @abstractmethod
+    async def complete(self, queue: str, item: str) -> None:
+        """The item is done (or will never be): forget it, remember that it was."""
+
+    @abstractmethod
+    async def retry(self, queue: str, item: str, delay: float) -> None:
+        """Try the item again after `delay` seconds; its user's later items wait for it."""
+
+    @abstractmethod
+    async def pending(self, queue: str) -> int:
+        """How many items are waiting or in hand."""
+
+
+class Store(Sessions, Markers, Logs, Locks, Inbox):
     """Everything the service keeps, in one backend."""
 
     @abstractmethod

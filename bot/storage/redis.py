@@ -7,7 +7,64 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, LOCK_SECONDS, Store
+from bot.storage.contract import DAY, LOCK_SECONDS, Claimed, Store
+
+# KEYS: done marker, order zset, data hash, user hash, enqueued hash, seq counter
+# ARGV: item, user, data, now
+_ENQUEUE = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then
+  return 0
+end
+local seq = redis.call('INCR', KEYS[6])
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[5], ARGV[1], ARGV[4])
+return 1
+"""
+# KEYS: order zset, data, user, enqueued, available, attempts, busy hashes
+# ARGV: now, lease, limit. A user's later items wait while an earlier one is waiting or held.
+_CLAIM = """
+local now, lease, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local out, seen, taken = {}, {}, 0
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if taken >= limit then break end
+  local user = redis.call('HGET', KEYS[3], id)
+  local first = not seen[user]
+  seen[user] = true
+  local busy = tonumber(redis.call('HGET', KEYS[7], user) or '0')
+  local available = tonumber(redis.call('HGET', KEYS[5], id) or '0')
+  if first and busy <= now and available <= now then
+    redis.call('HSET', KEYS[5], id, now + lease)
+    redis.call('HSET', KEYS[7], user, now + lease)
+    local attempts = redis.call('HINCRBY', KEYS[6], id, 1)
+    table.insert(out, id)
+    table.insert(out, redis.call('HGET', KEYS[2], id))
+    table.insert(out, attempts)
+    table.insert(out, redis.call('HGET', KEYS[4], id))
+    taken = taken + 1
+  end
+end
+return out
+"""
+# KEYS: order, data, user, enqueued, available, attempts, busy, done marker; ARGV: item, ttl
+_COMPLETE = """
+local user = redis.call('HGET', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+for i = 2, 6 do redis.call('HDEL', KEYS[i], ARGV[1]) end
+if user then redis.call('HDEL', KEYS[7], user) end
+redis.call('SET', KEYS[8], '1', 'EX', ARGV[2])
+return 1
+"""
+# KEYS: user, available, busy; ARGV: item, until
+_RETRY = """
+local user = redis.call('HGET', KEYS[1], ARGV[1])
+if not user then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[3], user, ARGV[2])
+return 1
+"""
+_INBOX_PARTS = ("order", "data", "user", "enqueued", "available", "attempts", "busy")
 
 
 def _text(value: bytes | str | None) -> str | None:
@@ -104,6 +161,52 @@ class RedisStore(Store):
 
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._hold(key)
+
+    def _inbox(self, queue: str) -> dict[str, str]:
+        return {part: f"{self._prefix}i:{queue}:{part}" for part in _INBOX_PARTS}
+
+    async def enqueue(self, queue: str, item: str, user: str, data: str) -> bool:
+        keys = self._inbox(queue)
+        names = [
+            self._marker(f"inbox:{queue}:{item}"),
+            keys["order"],
+            keys["data"],
+            keys["user"],
+            keys["enqueued"],
+            self._prefix + f"i:{queue}:seq",
+        ]
+        script = self._redis.register_script(_ENQUEUE)
+        return bool(await script(keys=names, args=[item, user, data, self._clock()]))
+
+    async def claim(self, queue: str, limit: int, lease: float) -> list[Claimed]:
+        keys = self._inbox(queue)
+        script = self._redis.register_script(_CLAIM)
+        flat = await script(
+            keys=[keys[p] for p in _INBOX_PARTS], args=[self._clock(), lease, limit]
+        )
+        return [
+            Claimed(
+                _text(flat[i]) or "",
+                _text(flat[i + 1]) or "",
+                int(flat[i + 2]),
+                float(_text(flat[i + 3]) or 0),
+            )
+            for i in range(0, len(flat), 4)
+        ]
+
+    async def complete(self, queue: str, item: str) -> None:
+        keys = self._inbox(queue)
+        names = [*(keys[p] for p in _INBOX_PARTS), self._marker(f"inbox:{queue}:{item}")]
+        await self._redis.register_script(_COMPLETE)(keys=names, args=[item, DAY])
+
+    async def retry(self, queue: str, item: str, delay: float) -> None:
+        keys = self._inbox(queue)
+        names = [keys["user"], keys["available"], keys["busy"]]
+        until = self._clock() + delay
+        await self._redis.register_script(_RETRY)(keys=names, args=[item, until])
+
+    async def pending(self, queue: str) -> int:
+        return int(await self._redis.zcard(self._inbox(queue)["order"]))
 
     async def close(self) -> None:
         await self._redis.aclose()

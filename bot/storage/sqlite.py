@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, PURGE_EVERY, LocalLocks, Store
+from bot.storage.contract import DAY, PURGE_EVERY, Claimed, LocalLocks, Store
 
 T = TypeVar("T")
 
@@ -33,6 +33,11 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS markers_expires ON markers (expires)",
     "CREATE TABLE IF NOT EXISTS records (log TEXT NOT NULL, at REAL NOT NULL, data TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS records_at ON records (log, at)",
+    "CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, "
+    "id TEXT NOT NULL, user TEXT NOT NULL, data TEXT NOT NULL, enqueued REAL NOT NULL, "
+    "available REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, UNIQUE (queue, id))",
+    "CREATE TABLE IF NOT EXISTS inbox_busy (queue TEXT NOT NULL, user TEXT NOT NULL, "
+    "until REAL NOT NULL, PRIMARY KEY (queue, user))",
 )
 
 
@@ -146,6 +151,112 @@ class SqliteStore(Store):
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(key)
 
+    async def enqueue(self, queue: str, item: str, user: str, data: str) -> bool:
+        now = self._clock()
+
+        def work() -> bool:
+            if self._db.execute(_RECALL_MARKER, (_done(queue, item), now)).fetchone():
+                return False
+            with self._db:
+                self._db.execute("BEGIN")
+                cursor = self._db.execute(
+                    "INSERT OR IGNORE INTO inbox (queue, id, user, data, enqueued, available) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (queue, item, user, data, now, now),
+                )
+            return cursor.rowcount == 1
+
+        return await self._submit(work)
+
+    async def claim(self, queue: str, limit: int, lease: float) -> list[Claimed]:
+        now = self._clock()
+
+        def work() -> list[Claimed]:
+            busy = dict(
+                self._db.execute(
+                    "SELECT user, until FROM inbox_busy WHERE queue = ? AND until > ?", (queue, now)
+                ).fetchall()
+            )
+            rows = self._db.execute(
+                "SELECT id, user, data, enqueued, available, attempts FROM inbox "
+                "WHERE queue = ? ORDER BY seq",
+                (queue,),
+            ).fetchall()
+            taken: list[Claimed] = []
+            seen: set[str] = set()
+            with self._db:
+                self._db.execute("BEGIN")
+                for item, user, data, enqueued, available, attempts in rows:
+                    if len(taken) >= limit:
+                        break
+                    first = user not in seen  # a user's later items wait for the earlier
+                    seen.add(user)
+                    if not first or user in busy or available > now:
+                        continue
+                    self._db.execute(
+                        "UPDATE inbox SET available = ?, attempts = attempts + 1 "
+                        "WHERE queue = ? AND id = ?",
+                        (now + lease, queue, item),
+                    )
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)",
+                        (queue, user, now + lease),
+                    )
+                    taken.append(Claimed(str(item), str(data), int(attempts) + 1, float(enqueued)))
+            return taken
+
+        return await self._submit(work)
+
+    async def complete(self, queue: str, item: str) -> None:
+        now = self._clock()
+
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                row = self._db.execute(
+                    "SELECT user FROM inbox WHERE queue = ? AND id = ?", (queue, item)
+                ).fetchone()
+                self._db.execute("DELETE FROM inbox WHERE queue = ? AND id = ?", (queue, item))
+                if row is not None:
+                    self._db.execute(
+                        "DELETE FROM inbox_busy WHERE queue = ? AND user = ?", (queue, row[0])
+                    )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO markers VALUES (?, '1', ?)",
+                    (_done(queue, item), now + DAY),
+                )
+
+        await self._submit(work)
+
+    async def retry(self, queue: str, item: str, delay: float) -> None:
+        until = self._clock() + delay
+
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                row = self._db.execute(
+                    "SELECT user FROM inbox WHERE queue = ? AND id = ?", (queue, item)
+                ).fetchone()
+                self._db.execute(
+                    "UPDATE inbox SET available = ? WHERE queue = ? AND id = ?",
+                    (until, queue, item),
+                )
+                if row is not None:
+                    self._db.execute(
+                        "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)", (queue, row[0], until)
+                    )
+
+        await self._submit(work)
+
+    async def pending(self, queue: str) -> int:
+        rows = await self._call("SELECT count(*) FROM inbox WHERE queue = ?", queue)
+        return int(str(rows[0][0]))
+
     async def close(self) -> None:
         await self._submit(self._db.close)
         self._executor.shutdown(wait=True)
+
+
+def _done(queue: str, item: str) -> str:
+    """The marker that remembers a finished item, so a redelivery is not queued again."""
+    return f"inbox:{queue}:{item}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,10 @@ class Service:
 
     async def settled(self, seconds: float = 10.0) -> None:
         """Wait, with a deadline, until every accepted update has been fully handled."""
-        await asyncio.wait_for(self.app.state.telegram.update_queue.join(), seconds)
+        deadline = time.monotonic() + seconds
+        while not await self.app.state.inbox.idle():
+            assert time.monotonic() < deadline, "updates still waiting in the inbox"
+            await asyncio.sleep(0.02)
 
     async def post(self, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
         return await self.http.post(
@@ -72,7 +76,7 @@ def text_update(text: str, chat_id: int = 42, chat_type: str = "private") -> dic
         "update_id": next(_update_ids),
         "message": {
             "message_id": next(_update_ids),
-            "date": 1_700_000_000,
+            "date": int(time.time()),
             "from": user,
             "chat": {"id": chat_id, "type": chat_type},
             "text": text,
@@ -121,7 +125,7 @@ async def test_button_tap_answers_the_callback_and_follows_it(service: Service) 
             "data": "entry:mini-tt-passport",
             "message": {
                 "message_id": 5,
-                "date": 1_700_000_000,
+                "date": int(time.time()),
                 "chat": {"id": 9, "type": "private"},
                 "text": "menu",
             },
@@ -162,7 +166,7 @@ async def test_blocked_user_gets_nothing_until_they_write_again(service: Service
         "my_chat_member": {
             "chat": {"id": 13, "type": "private"},
             "from": user,
-            "date": 1_700_000_000,
+            "date": int(time.time()),
             "old_chat_member": {**member, "status": "member"},
             "new_chat_member": {**member, "status": "kicked", "until_date": 0},
         },
@@ -267,3 +271,81 @@ async def test_edited_messages_are_not_answered_again(service: Service) -> None:
     assert (await service.post(update)).status_code == 200
     await service.settled()
     assert service.api.sent(51) == []
+
+
+async def wait_for(condition: Any, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_updates_accepted_while_the_bot_api_is_down_are_answered_once_it_is_back(
+    service: Service,
+) -> None:
+    service.api.down = True
+    for chat in range(61, 66):
+        assert (
+            await service.post(text_update("lost passport in trinidad", chat))
+        ).status_code == 200
+    await wait_for(lambda: service.api.refused >= 5)
+    service.api.down = False
+    for chat in range(61, 66):
+        await service.api.wait_sent(1, chat, seconds=20)
+    await service.settled(20)
+    assert [len(service.api.sent(chat)) for chat in range(61, 66)] == [1] * 5
+
+
+async def test_accepted_updates_outlive_the_process_that_accepted_them(tmp_path: Path) -> None:
+    api = BotApi(down=True)
+    store = tmp_path / "sessions.sqlite3"
+    async with running(api.app()) as api_url:
+        settings = settings_for(api_url, store)
+        first = create_app(build(settings, build_snapshot(DATA / "mini")), watch=False)
+        async with running(first) as url, httpx.AsyncClient() as http:
+            for chat in (71, 72, 73):
+                update = text_update("lost passport in trinidad", chat)
+                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                response = await http.post(url + "/telegram", json=update, headers=headers)
+                assert response.status_code == 200
+            await wait_for(lambda: api.refused >= 3)
+        # The first process is gone with nothing sent; the next one to start answers.
+        assert api.sent() == []
+        api.down = False
+        second = create_app(build(settings, build_snapshot(DATA / "mini")), watch=False)
+        async with running(second):
+            for chat in (71, 72, 73):
+                await api.wait_sent(1, chat, seconds=20)
+    assert [len(api.sent(chat)) for chat in (71, 72, 73)] == [1, 1, 1]
+    assert api.unexpected == []
+
+
+async def test_one_chats_updates_are_answered_in_the_order_sent(service: Service) -> None:
+    texts = ["lost passport in trinidad", "where is a doctor in trinidad"] * 10
+    for text in texts:
+        assert (await service.post(text_update(text, chat_id=81))).status_code == 200
+    sent = await service.api.wait_sent(20, 81, seconds=30)
+    kinds = ["passport" if "passport" in m["text"].lower() else "doctor" for m in sent]
+    assert kinds == ["passport", "doctor"] * 10
+
+
+async def test_a_full_inbox_answers_503_so_telegram_delivers_later(service: Service) -> None:
+    service.api.down = True
+    service.app.state.inbox.max_pending = 2
+    codes = [
+        (await service.post(text_update("lost passport in trinidad", chat))).status_code
+        for chat in (91, 92, 93)
+    ]
+    assert codes == [200, 200, 503]
+    service.api.down = False
+    await service.settled(20)
+    assert service.api.sent(93) == []  # never accepted, so never promised
+
+
+async def test_an_hours_old_update_is_answered_with_an_apology_first(service: Service) -> None:
+    update = text_update("lost passport in trinidad", chat_id=95)
+    update["message"]["date"] = int(time.time()) - 3 * 3600
+    assert (await service.post(update)).status_code == 200
+    note, answer = await service.api.wait_sent(2, 95)
+    assert note["text"].startswith("Sorry for the late reply")  # the message was English
+    assert "pasaporte" in answer["text"].lower() or "passport" in answer["text"].lower()

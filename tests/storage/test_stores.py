@@ -157,3 +157,60 @@ async def test_records_are_stamped_by_the_stores_clock(store: Store, clock: Fake
     clock.advance(10)
     await store.append("log", '{"n": 2}')
     assert await store.records("log") == [(clock.now - 10, '{"n": 1}'), (clock.now, '{"n": 2}')]
+
+
+async def test_the_inbox_keeps_an_item_until_done_and_refuses_a_redelivery(
+    store: Store, clock: FakeClock
+) -> None:
+    assert await store.enqueue("tg", "1", "ana", '{"n": 1}')
+    assert not await store.enqueue("tg", "1", "ana", '{"n": 1}')  # already queued
+    assert await store.pending("tg") == 1
+    [item] = await store.claim("tg", 10, lease=30)
+    assert (item.id, item.data, item.attempts) == ("1", '{"n": 1}', 1)
+    assert await store.claim("tg", 10, lease=30) == []  # in hand
+    await store.complete("tg", "1")
+    assert await store.pending("tg") == 0
+    assert not await store.enqueue("tg", "1", "ana", '{"n": 1}')  # done lately
+
+
+async def test_a_lost_lease_hands_the_item_to_the_next_worker(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.enqueue("tg", "7", "ana", "{}")
+    assert len(await store.claim("tg", 10, lease=30)) == 1
+    clock.advance(31)  # the worker died holding it
+    [again] = await store.claim("tg", 10, lease=30)
+    assert again.id == "7" and again.attempts == 2
+
+
+async def test_one_users_items_come_one_at_a_time_in_order(store: Store, clock: FakeClock) -> None:
+    for n in range(1, 4):
+        await store.enqueue("tg", str(n), "ana", str(n))
+    await store.enqueue("tg", "9", "ben", "9")
+    taken = await store.claim("tg", 10, lease=30)
+    assert [c.id for c in taken] == ["1", "9"]  # ana's 2 waits for her 1; ben is not held up
+    await store.retry("tg", "1", delay=5)
+    assert await store.claim("tg", 10, lease=30) == []  # 1 waits, and 2 waits behind it
+    clock.advance(6)
+    assert [c.id for c in await store.claim("tg", 10, lease=30)] == ["1"]
+    await store.complete("tg", "1")
+    assert [c.id for c in await store.claim("tg", 10, lease=30)] == ["2"]
+
+
+async def test_two_workers_on_one_redis_never_take_the_same_item(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    one, two = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    try:
+        for n in range(40):
+            await one.enqueue("tg", str(n), f"user{n % 8}", str(n))
+        taken: list[str] = []
+        while len(taken) < 40:
+            batch = await asyncio.gather(one.claim("tg", 5, 30), two.claim("tg", 5, 30))
+            for claimed in batch:
+                for item in claimed:
+                    taken.append(item.id)
+                    await (one if int(item.id) % 2 else two).complete("tg", item.id)
+        assert sorted(taken, key=int) == [str(n) for n in range(40)]
+    finally:
+        await one.close()
+        await two.close()
