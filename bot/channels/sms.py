@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels import bodies
 from bot.channels.sms_render import render
 from bot.content.locales import Locales
 from bot.conversation import payloads
@@ -68,17 +69,16 @@ class SmsChannel:
 
     async def endpoint(self, request: Request) -> Response:
         """Handle one incoming message webhook."""
-        if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-            return PlainTextResponse("request too large", 413)
         if not request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded"
         ):
             return PlainTextResponse("expected a form-encoded Twilio webhook", 415)
         try:
-            form = await request.form()
-        except Exception:  # a body Starlette cannot parse is the sender's mistake, not ours
+            params = bodies.form(await bodies.read(request, MAX_FORM_BYTES))
+        except bodies.TooLarge:
+            return PlainTextResponse("request too large", 413)
+        except bodies.Malformed:  # the sender's mistake, not ours
             return PlainTextResponse("malformed form body", 400)
-        params = {key: str(value) for key, value in form.items()}
         url = self.public_base_url + request.url.path
         if request.url.query:
             url += "?" + request.url.query

@@ -33,6 +33,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels import bodies
 from bot.channels.telegram_inbox import TelegramInbox, record_failure
 from bot.channels.telegram_render import render
 from bot.conversation import payloads
@@ -250,13 +251,13 @@ class TelegramWebhook:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if not _same(given, self.secret):
             return PlainTextResponse("forbidden", 403)
-        if int(request.headers.get("content-length") or 0) > MAX_UPDATE_BYTES:
-            return PlainTextResponse("update too large", 413)
         try:
-            data = json.loads(await request.body())
-        except ValueError:
+            data = bodies.json_object(await bodies.read(request, MAX_UPDATE_BYTES))
+        except bodies.TooLarge:
+            return PlainTextResponse("update too large", 413)
+        except bodies.Malformed:
             return PlainTextResponse("malformed update", 400)
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        if not isinstance(data.get("update_id"), int):
             return PlainTextResponse("malformed update", 400)
         try:
             update = Update.de_json(data, self.application.bot)

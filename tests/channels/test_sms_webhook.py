@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import html
 import itertools
@@ -187,3 +188,32 @@ async def test_sessions_are_shared_by_two_servers_through_redis(redis_url: str) 
         menu = await phone.text("menu", server=1)
         assert "Santé" in menu or "Sante" in menu
     await store.close()
+
+
+async def test_a_chunked_body_over_the_limit_is_cut_off_while_reading(phone: Phone) -> None:
+    # 100 KB of a body that never ends: the answer must come without waiting for the rest.
+    host, port = phone.urls[0].removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        b"POST /sms HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n\r\n"
+    )
+    chunk = b"a=1&" * 256
+    for _ in range(100):
+        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    await writer.drain()
+    status = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 413")
+
+
+async def test_a_form_of_thousands_of_fields_is_refused_before_the_signature_check(
+    phone: Phone,
+) -> None:
+    body = "&".join(f"f{n}=1" for n in range(5000)).encode()
+    response = await phone.http.post(
+        phone.urls[0] + "/sms",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400

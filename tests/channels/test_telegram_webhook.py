@@ -349,3 +349,26 @@ async def test_an_hours_old_update_is_answered_with_an_apology_first(service: Se
     note, answer = await service.api.wait_sent(2, 95)
     assert note["text"].startswith("Sorry for the late reply")  # the message was English
     assert "pasaporte" in answer["text"].lower() or "passport" in answer["text"].lower()
+
+
+async def test_json_nested_a_thousand_deep_is_a_400_not_a_500(service: Service) -> None:
+    body = b'{"update_id": 1, "x": ' + b"[" * 1000 + b"]" * 1000 + b"}"
+    response = await service.http.post(
+        service.url + "/telegram",
+        content=body,
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+
+
+async def test_a_chunked_update_over_the_limit_is_refused(service: Service) -> None:
+    async def big() -> AsyncIterator[bytes]:
+        for _ in range(2_000):
+            yield b" " * 1024
+
+    response = await service.http.post(
+        service.url + "/telegram",
+        content=big(),
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
