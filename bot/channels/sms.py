@@ -8,7 +8,6 @@ may never have arrived) without being handled twice.
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import phonenumbers
 from starlette.requests import Request
@@ -33,7 +32,6 @@ XML = "application/xml"
 PAGE_CACHE = 4096  # rendered replies kept; the popular answers are asked again and again
 
 
-@lru_cache(maxsize=65536)
 def country_of(number: str) -> str | None:
     """The ISO country of a phone number, lower case, when it can be told."""
     try:

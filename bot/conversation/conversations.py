@@ -17,10 +17,13 @@ from bot.conversation.engine import Engine
 from bot.conversation.messages import Inbound, Outcome, ReplyKind, Unanswered
 from bot.conversation.paging import Split
 from bot.conversation.session import Session
+from bot.conversation.unanswered import LOG as UNANSWERED_LOG
+from bot.conversation.unanswered import pseudonym
+from bot.normalise import fold
 from bot.storage import Store, session_key
 
 Deliver = Callable[[Outcome], Awaitable[str]]  # sends or renders; returns what to recall
-Record = Callable[[Unanswered], Awaitable[None]]
+Record = Callable[[Unanswered, str], Awaitable[None]]  # the question, its user's pseudonym
 
 
 class Metrics:
@@ -83,13 +86,23 @@ class Conversations:
                 return earlier
             session = Session.from_json(stored) if stored is not None else Session()
             outcome = await self.engine.handle(message, session, split)
-            result = await deliver(outcome)
-            after = outcome.session.to_json() if outcome.session is not None else None
-            await self.store.finish(key, after, marker, result)
+            if outcome.session is None:
+                # Forget me: delete first, and only then say it is done.
+                await self.forget(key)
+                result = await deliver(outcome)
+            else:
+                result = await deliver(outcome)
+                await self.store.finish(key, outcome.session.to_json(), marker, result)
         self._count(message.channel, outcome, time.perf_counter() - started)
         if outcome.unanswered is not None and self.record is not None:
-            await self.record(outcome.unanswered)
+            await self.record(outcome.unanswered, pseudonym(key))
         return result
+
+    async def forget(self, key: str) -> None:
+        """Everything kept about one user: session, replayable replies, logged questions."""
+        await self.store.forget(key)
+        await self.store.forget_records(UNANSWERED_LOG, pseudonym(key))
+        fold.cache_clear()  # texts read lately, kept in memory for speed
 
     def _count(self, channel: str, outcome: Outcome, seconds: float) -> None:
         metrics = self.metrics

@@ -15,6 +15,7 @@ from bot.conversation.paging import Split, next_page, paginate
 from bot.conversation.payloads import NO_COUNTRY, Action, Payload
 from bot.conversation.replies import Composer
 from bot.conversation.session import Session
+from bot.conversation.unanswered import redact
 from bot.library import Library, Snapshot
 from bot.matching import Match, Reason
 from bot.normalise import tokens
@@ -52,6 +53,9 @@ class _Turn:
         payload = message.payload
         if payload is not None and payload.action is Action.OPT_OUT:
             return Outcome((), replace(session, opted_out=True, pages=()), snapshot)
+        if session.opted_out and self._forgets(message):
+            # Someone who said STOP can still be forgotten: the one reply they asked for.
+            return Outcome((Composer(snapshot, session).forgotten(),), None, snapshot)
         if session.opted_out:
             if (payload is None or payload.action is not Action.OPT_IN) and not message.resumes:
                 return Outcome((), session, snapshot)  # nothing is sent until they opt in again
@@ -92,7 +96,8 @@ class _Turn:
 
     def _question(self, text: str, session: Session) -> Outcome:
         match = self.snapshot.matcher.match(text, session.country, session.language)
-        session = replace(session, detected=match.detected, last_question=text)
+        # Kept for "0 = this did not help"; names and numbers in it are not needed for that.
+        session = replace(session, detected=match.detected, last_question=redact(text))
         compose = Composer(self.snapshot, session)
         replies: list[Reply] = []
         # A country's entry found with no country known is a guess: the user may be anywhere,
@@ -175,6 +180,12 @@ class _Turn:
         return Outcome(
             tuple(replies), replace(session, menu=menu, seen=True), self.snapshot, unanswered
         )
+
+    def _forgets(self, message: Inbound) -> bool:
+        if message.payload is not None:
+            return message.payload.action is Action.FORGET
+        found = self._command(message.text or "")
+        return found is not None and found[0].action is Action.FORGET
 
     @staticmethod
     def _numbered(text: str, session: Session) -> Payload | None:

@@ -31,6 +31,11 @@ def redact(text: str) -> str:
     return _NAME.sub(lambda m: f"{m.group(1)} [name]", text)
 
 
+def pseudonym(key: str) -> str:
+    """A short tag of a session key: enough to find one user's records, nothing about them."""
+    return "u" + key[:15]
+
+
 class UnansweredLog:
     """Records unanswered questions in the session store and enforces their retention."""
 
@@ -40,11 +45,16 @@ class UnansweredLog:
         self.retention = retention_days * DAY
         self._pruned = 0.0
 
-    async def add(self, item: Unanswered, at: float | None = None) -> None:
-        """Keep one question, redacted; older records past retention are deleted on the way."""
+    async def add(self, item: Unanswered, who: str = "", at: float | None = None) -> None:
+        """Keep one question, redacted; older records past retention are deleted on the way.
+
+        `who` is the user's pseudonym, so that forgetting them deletes their questions too.
+        """
         now = self.clock() if at is None else at
         record = asdict(item)
         record["text"] = redact(item.text)
+        if who:
+            record["who"] = who
         await self.store.append(LOG, json.dumps(record, ensure_ascii=False), now)
         if now - self._pruned > PRUNE_EVERY:  # retention is in days: sweeping hourly is enough
             await self.store.prune(LOG, now - self.retention)

@@ -8,7 +8,16 @@ time, in order.
 from __future__ import annotations
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, Locks, Logs, Markers, Sessions, Store, session_key
+from bot.storage.contract import (
+    DAY,
+    SESSION_DAYS,
+    Locks,
+    Logs,
+    Markers,
+    Sessions,
+    Store,
+    session_key,
+)
 from bot.storage.redis import RedisStore
 from bot.storage.sqlite import SqliteStore
 
@@ -26,8 +35,8 @@ __all__ = [
 ]
 
 
-def open_store(spec: str, clock: Clock = system_clock) -> Store:
+def open_store(spec: str, clock: Clock = system_clock, session_days: int = SESSION_DAYS) -> Store:
     """A store from SESSION_STORE: a redis:// URL, or a SQLite file path."""
     if spec.startswith(("redis://", "rediss://", "unix://")):
-        return RedisStore(spec, clock=clock)
-    return SqliteStore(spec, clock=clock)
+        return RedisStore(spec, clock=clock, session_days=session_days)
+    return SqliteStore(spec, clock=clock, session_days=session_days)

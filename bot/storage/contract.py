@@ -17,6 +17,7 @@ from dataclasses import dataclass
 DAY = 86_400
 PURGE_EVERY = 60.0  # seconds between sweeps of expired redelivery markers
 LOCK_SECONDS = 30  # a lock outlives no crashed process by more than this
+SESSION_DAYS = 90  # a session untouched this long is deleted
 
 
 def session_key(secret: str, channel: str, user: str) -> str:
@@ -25,8 +26,17 @@ def session_key(secret: str, channel: str, user: str) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
+def user_marker(key: str, marker: str) -> str:
+    """A marker's stored name: tied to its user, so forgetting the user forgets it too."""
+    return f"{marker}@{key}"
+
+
 class Sessions(ABC):
-    """Conversation state by opaque key, read and written once per message."""
+    """Conversation state by opaque key, read and written once per message.
+
+    `begin` and `finish` take the provider's marker as given; stores keep it under
+    `user_marker(key, marker)`.
+    """
 
     @abstractmethod
     async def load(self, key: str) -> str | None:
@@ -39,6 +49,10 @@ class Sessions(ABC):
     @abstractmethod
     async def delete(self, key: str) -> None:
         """Forget a session entirely."""
+
+    @abstractmethod
+    async def forget(self, key: str) -> None:
+        """Delete the session and every marker recorded for it (their replies included)."""
 
     @abstractmethod
     async def begin(self, key: str, marker: str | None) -> tuple[str | None, str | None]:
@@ -82,6 +96,10 @@ class Logs(ABC):
     @abstractmethod
     async def prune(self, log: str, before: float) -> int:
         """Delete the records stamped before `before`; return how many went."""
+
+    @abstractmethod
+    async def forget_records(self, log: str, tag: str) -> int:
+        """Delete the records whose text carries `tag` (a user's pseudonym); return how many."""
 
 
 class Locks(ABC):

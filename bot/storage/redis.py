@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, LOCK_SECONDS, Claimed, Store
+from bot.storage.contract import DAY, LOCK_SECONDS, SESSION_DAYS, Claimed, Store, user_marker
 
 # KEYS: done marker, order zset, data hash, user hash, enqueued hash, seq counter
 # ARGV: item, user, data, now
@@ -74,10 +74,18 @@ def _text(value: bytes | str | None) -> str | None:
 class RedisStore(Store):
     """Sessions, markers, logs and locks in one Redis database, under one key prefix."""
 
-    def __init__(self, url: str, prefix: str = "puente:", clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "puente:",
+        clock: Clock = system_clock,
+        session_days: int = SESSION_DAYS,
+    ) -> None:
         from redis.asyncio import Redis
 
-        self._redis = Redis.from_url(url)
+        # Timeouts: a frozen Redis must fail a request in seconds, not hang it past Twilio's 15.
+        self._redis = Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+        self._session_ttl = session_days * DAY
         self._prefix = prefix
         self._clock = clock
 
@@ -91,7 +99,7 @@ class RedisStore(Store):
         return _text(await self._redis.get(self._session(key)))
 
     async def save(self, key: str, data: str) -> None:
-        await self._redis.set(self._session(key), data)
+        await self._redis.set(self._session(key), data, ex=self._session_ttl)
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._session(key))
@@ -99,7 +107,7 @@ class RedisStore(Store):
     async def begin(self, key: str, marker: str | None) -> tuple[str | None, str | None]:
         names = [self._session(key)]
         if marker is not None:
-            names.append(self._marker(marker))
+            names.append(self._marker(user_marker(key, marker)))
         values = await self._redis.mget(names)
         if marker is not None and values[1] is not None:
             return _text(values[1]), None
@@ -117,10 +125,21 @@ class RedisStore(Store):
             if data is None:
                 pipe.delete(self._session(key))
             else:
-                pipe.set(self._session(key), data)
+                pipe.set(self._session(key), data, ex=self._session_ttl)
             if marker is not None:
-                pipe.set(self._marker(marker), result, nx=True, ex=ttl)
+                pipe.set(self._marker(user_marker(key, marker)), result, nx=True, ex=ttl)
             await pipe.execute()
+
+    async def forget(self, key: str) -> None:
+        names = [self._session(key)]
+        async for name in self._redis.scan_iter(match=self._marker(f"*@{key}"), count=1000):
+            names.append(name)
+        await self._redis.delete(*names)
+
+    async def forget_records(self, log: str, tag: str) -> int:
+        name = self._prefix + "r:" + log
+        doomed = [m for m in await self._redis.zrange(name, 0, -1) if tag.encode() in m]
+        return int(await self._redis.zrem(name, *doomed)) if doomed else 0
 
     async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
         name = self._marker(marker)

@@ -11,12 +11,20 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, PURGE_EVERY, Claimed, LocalLocks, Store
+from bot.storage.contract import (
+    DAY,
+    PURGE_EVERY,
+    SESSION_DAYS,
+    Claimed,
+    LocalLocks,
+    Store,
+    user_marker,
+)
 
 T = TypeVar("T")
 
 # Statements run both alone and inside the one-transaction begin/finish.
-_LOAD_SESSION = "SELECT data FROM sessions WHERE key = ?"
+_LOAD_SESSION = "SELECT data FROM sessions WHERE key = ? AND updated >= ?"
 _SAVE_SESSION = (
     "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
     "SET data = excluded.data, updated = excluded.updated"
@@ -26,6 +34,7 @@ _RECALL_MARKER = "SELECT value FROM markers WHERE marker = ? AND expires >= ?"
 _SCHEMA = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
+    "PRAGMA secure_delete=ON",  # a forgotten user's pages are overwritten, not just unlinked
     "CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, data TEXT NOT NULL, "
     "updated REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS markers (marker TEXT PRIMARY KEY, value TEXT NOT NULL, "
@@ -48,12 +57,15 @@ class SqliteStore(Store):
     statements never wait for each other behind a lock.
     """
 
-    def __init__(self, path: str | Path, clock: Clock = system_clock) -> None:
+    def __init__(
+        self, path: str | Path, clock: Clock = system_clock, session_days: int = SESSION_DAYS
+    ) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         for statement in _SCHEMA:
             self._db.execute(statement)
         self._clock = clock
+        self._session_ttl = session_days * DAY
         self._locks = LocalLocks()
         self._purged = 0.0
 
@@ -64,7 +76,7 @@ class SqliteStore(Store):
         return await self._submit(lambda: self._db.execute(sql, args).fetchall())
 
     async def load(self, key: str) -> str | None:
-        rows = await self._call(_LOAD_SESSION, key)
+        rows = await self._call(_LOAD_SESSION, key, self._clock() - self._session_ttl)
         return str(rows[0][0]) if rows else None
 
     async def save(self, key: str, data: str) -> None:
@@ -78,10 +90,10 @@ class SqliteStore(Store):
 
         def work() -> tuple[str | None, str | None]:
             if marker is not None:
-                row = self._db.execute(_RECALL_MARKER, (marker, now)).fetchone()
+                row = self._db.execute(_RECALL_MARKER, (user_marker(key, marker), now)).fetchone()
                 if row is not None:
                     return str(row[0]), None
-            found = self._db.execute(_LOAD_SESSION, (key,)).fetchone()
+            found = self._db.execute(_LOAD_SESSION, (key, now - self._session_ttl)).fetchone()
             return None, str(found[0]) if found else None
 
         return await self._submit(work)
@@ -107,10 +119,35 @@ class SqliteStore(Store):
                 if marker is not None:
                     self._db.execute(
                         "INSERT OR IGNORE INTO markers VALUES (?, ?, ?)",
-                        (marker, result, now + ttl),
+                        (user_marker(key, marker), result, now + ttl),
                     )
+            if now - self._purged > PURGE_EVERY:
+                self._purge(now)
 
         await self._submit(work)
+
+    def _purge(self, now: float) -> None:
+        """Expired markers and sessions nobody touched for SESSION_DAYS go (on the db thread)."""
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
+            self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self._session_ttl,))
+        self._purged = now
+
+    async def forget(self, key: str) -> None:
+        def work() -> None:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.execute(_DELETE_SESSION, (key,))
+                self._db.execute("DELETE FROM markers WHERE marker LIKE ?", (f"%@{key}",))
+            # Out of the write-ahead log too, not only out of the tables.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        await self._submit(work)
+
+    async def forget_records(self, log: str, tag: str) -> int:
+        sql = "DELETE FROM records WHERE log = ? AND instr(data, ?) > 0"
+        return await self._submit(lambda: self._db.execute(sql, (log, tag)).rowcount)
 
     async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
         now = self._clock()
@@ -124,8 +161,7 @@ class SqliteStore(Store):
                 "INSERT OR REPLACE INTO markers VALUES (?, ?, ?)", (marker, value, now + ttl)
             )
             if now - self._purged > PURGE_EVERY:
-                self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
-                self._purged = now
+                self._purge(now)
             return None
 
         return await self._submit(work)

@@ -217,3 +217,34 @@ async def test_a_form_of_thousands_of_fields_is_refused_before_the_signature_che
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 400
+
+
+async def test_forget_me_deletes_the_session_its_replies_and_its_questions_first(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "s.sqlite3"
+    async with servers(str(store)) as urls, httpx.AsyncClient() as http:
+        rosa = Phone(http, urls, "+18685550131")
+        other = Phone(http, urls, "+18685550132")
+        await rosa.text("my name is Rosa Diaz and zqxv wobble frumious")
+        await other.text("zqxv wobble frumious")
+        with sqlite3.connect(store) as db:
+            assert db.execute("SELECT count(*) FROM markers").fetchone() == (2,)
+        done = await rosa.text("FORGET ME")
+        assert done.startswith("Done: I have deleted")
+    with sqlite3.connect(store) as db:
+        sessions = db.execute("SELECT count(*) FROM sessions").fetchone()
+        markers = db.execute("SELECT count(*) FROM markers").fetchone()
+        records = [r[0] for r in db.execute("SELECT data FROM records").fetchall()]
+    assert sessions == (1,) and markers == (1,)  # only the other user's remain
+    assert len(records) == 1 and "Rosa" not in records[0]
+
+
+async def test_a_user_who_said_stop_can_still_be_forgotten(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite3"
+    async with servers(str(store)) as urls, httpx.AsyncClient() as http:
+        phone = Phone(http, urls, "+18685550133")
+        assert await phone.text("STOP") == ""
+        assert (await phone.text("FORGET ME")).startswith("Done: I have deleted")
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)

@@ -372,3 +372,30 @@ async def test_a_chunked_update_over_the_limit_is_refused(service: Service) -> N
         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
     )
     assert response.status_code == 413
+
+
+async def test_forget_deletes_before_it_confirms_even_when_the_confirmation_is_late(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    api = BotApi()
+    store = tmp_path / "sessions.sqlite3"
+    async with running(api.app()) as api_url:
+        settings = settings_for(api_url, store)
+        app = create_app(build(settings, build_snapshot(DATA / "mini")), watch=False)
+        async with running(app) as url, httpx.AsyncClient() as http:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            asked = text_update("my name is Rosa Diaz and I need a hospital in trinidad", 97)
+            await http.post(url + "/telegram", json=asked, headers=headers)
+            await api.wait_sent(1, 97)
+            api.down = True
+            forget = text_update("/forget", 97)
+            forget["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 7}]
+            await http.post(url + "/telegram", json=forget, headers=headers)
+            await wait_for(lambda: api.refused >= 1)
+            with sqlite3.connect(store) as db:  # gone although nothing could be said yet
+                assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+            api.down = False
+            sent = await api.wait_sent(2, 97, seconds=20)
+    assert sent[-1]["text"].startswith("Listo: borré")  # her app is in Spanish

@@ -83,7 +83,7 @@ async def test_markers_expire_on_redis(redis_url: str) -> None:
         await store.remember("tg:1", "done", ttl=60)
         await store.finish("user", "{}", "sms:SM1", "<Response/>", ttl=90)
         assert 0 < await client.ttl(prefix + "m:tg:1") <= 60
-        assert 60 < await client.ttl(prefix + "m:sms:SM1") <= 90
+        assert 60 < await client.ttl(prefix + "m:sms:SM1@user") <= 90
     finally:
         await client.aclose()
         await store.close()
