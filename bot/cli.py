@@ -14,6 +14,7 @@ from bot.library import Snapshot, build_snapshot
 from bot.matching import Match
 from bot.matching.explain import explain
 from bot.settings import DEFAULT_LOCALES, ConfigError, Settings
+from bot.storage import StoreError
 
 DEFAULT_KNOWLEDGE = Path("knowledge")
 
@@ -107,9 +108,15 @@ def _chat(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
 
+    try:
+        system = build(settings, _load(args))
+    except StoreError as exc:
+        print(f"puente chat: {exc}", file=sys.stderr)
+        return 2
+
     async def run() -> None:
         # The same store `puente report unanswered` reads, so "0" in a trial chat is kept too.
-        async with running(build(settings, _load(args))) as system:
+        async with running(system):
             await chat(
                 system.conversations.engine,
                 country=args.country,
@@ -234,6 +241,16 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_to_stderr() -> None:
+    """The service's own INFO lines (reloads, Telegram up, store outages) next to uvicorn's."""
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Bot API call is noise
+
+
 def _sms_budget() -> int | None:
     """SMS_MAX_SEGMENTS as the service reads it, so `check` judges SMS length the same way."""
     import os
@@ -270,7 +287,12 @@ def _serve(args: argparse.Namespace) -> int:
             "only /healthz and /metrics (try 'puente chat' for a terminal conversation)",
             file=sys.stderr,
         )
-    app = create_app(build(settings, _load(args)))
+    _log_to_stderr()
+    try:
+        app = create_app(build(settings, _load(args)))
+    except StoreError as exc:
+        print(f"puente serve: {exc}", file=sys.stderr)
+        return 2
     # Uvicorn handles SIGTERM: it stops accepting, finishes requests in flight, then runs the
     # app's shutdown, which answers queued Telegram updates and closes the session store.
     uvicorn.run(
@@ -280,6 +302,11 @@ def _serve(args: argparse.Namespace) -> int:
         log_level="info",
         access_log=args.access_log,
         timeout_graceful_shutdown=20,
+        # Past this many connections new ones get 503 at once, so a flood of slow clients
+        # cannot use every file descriptor; idle keep-alive connections close after 5 s.
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=5,
+        h11_max_incomplete_event_size=16 * 1024,  # headers larger than this are refused
     )
     return 0
 
@@ -294,7 +321,12 @@ def _poll(args: argparse.Namespace) -> int:
     if not settings.telegram_token:
         print("puente telegram-poll: TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
         return 2
-    system = build(settings, _load(args))
+    _log_to_stderr()
+    try:
+        system = build(settings, _load(args))
+    except StoreError as exc:
+        print(f"puente telegram-poll: {exc}", file=sys.stderr)
+        return 2
     application = telegram_application(system, polling=True)
     watcher = Watcher(system.library, settings.knowledge, settings.locales)
 

@@ -32,6 +32,8 @@ class Settings:
     session_store: str = "puente-sessions.sqlite3"
     sms_budget: int = SMS_MAX_SEGMENTS
     unanswered_days: int = 90
+    session_days: int = 90
+    max_connections: int = 500
 
     @property
     def telegram_on(self) -> bool:
@@ -66,6 +68,10 @@ class Settings:
             raise ConfigError(
                 "TELEGRAM_WEBHOOK_SECRET may only use A-Z, a-z, 0-9, _ and -, up to 256 characters"
             )
+        if secret and _weak(secret):
+            raise ConfigError(
+                "TELEGRAM_WEBHOOK_SECRET is too easy to guess: use at least 16 random characters"
+            )
         base = get("PUBLIC_BASE_URL")
         if twilio_token and not base:
             raise ConfigError(
@@ -81,7 +87,7 @@ class Settings:
             ):
                 raise ConfigError(f"{name} must be an http(s) URL, got '{value}'")
         session_secret = get("SESSION_SECRET") or ""
-        if (telegram_token or twilio_token) and len(session_secret) < 16:
+        if (telegram_token or twilio_token) and _weak(session_secret):
             raise ConfigError(
                 "SESSION_SECRET must be set to at least 16 random characters: "
                 "it keys the sessions so no phone number is stored in clear"
@@ -89,6 +95,8 @@ class Settings:
         numbers = {
             "SMS_MAX_SEGMENTS": cls.sms_budget_from(env),
             "UNANSWERED_RETENTION_DAYS": _whole_number(env, "UNANSWERED_RETENTION_DAYS", 90),
+            "SESSION_RETENTION_DAYS": _whole_number(env, "SESSION_RETENTION_DAYS", 90),
+            "MAX_CONNECTIONS": _whole_number(env, "MAX_CONNECTIONS", 500),
         }
         return cls(
             knowledge=knowledge,
@@ -102,6 +110,8 @@ class Settings:
             session_store=get("SESSION_STORE") or cls.session_store,
             sms_budget=numbers["SMS_MAX_SEGMENTS"],
             unanswered_days=numbers["UNANSWERED_RETENTION_DAYS"],
+            session_days=numbers["SESSION_RETENTION_DAYS"],
+            max_connections=numbers["MAX_CONNECTIONS"],
         )
 
 
@@ -114,3 +124,8 @@ def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name} must be at least 1")
     return value
+
+
+def _weak(secret: str) -> bool:
+    """Shorter than 16 characters, or so repetitive ("aaaaaaaaaaaaaaaa") it is not random."""
+    return len(secret) < 16 or len(set(secret)) < 6

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,9 +15,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.conversation.conversations import Conversations
 from bot.library import Library, Watcher
+from bot.storage import Store
 from bot.wiring import System, telegram_application
 
 log = logging.getLogger(__name__)
@@ -24,7 +29,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     """The web service of a built system; channels without their token are simply off."""
     settings, library, store = system.settings, system.library, system.store
     conversations = system.conversations
-    routes = [Route("/healthz", _health(library)), Route("/metrics", _metrics(conversations))]
+    routes = [Route("/metrics", _metrics(conversations))]
     telegram_app: Any = None
     inbox: Any = None
     if settings.sms_on:
@@ -47,12 +52,12 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         routes.append(Route("/telegram", hook.endpoint, methods=["POST"]))
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None
 
+    telegram = TelegramStarter(telegram_app, inbox) if telegram_app is not None else None
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if telegram_app is not None:
-            await telegram_app.initialize()
-            await telegram_app.start()
-            await inbox.start()
+        if telegram is not None:
+            await telegram.start()
         if watcher is not None:
             await watcher.start()
         try:
@@ -62,24 +67,120 @@ def create_app(system: System, watch: bool = True) -> Starlette:
             # hand get a few seconds; the rest stay in the inbox for the next start.
             if watcher is not None:
                 await watcher.stop()
-            if telegram_app is not None:
-                await inbox.stop()
-                await telegram_app.stop()
-                await telegram_app.shutdown()
+            if telegram is not None:
+                await telegram.stop()
             await store.close()
 
+    routes.append(Route("/healthz", _health(library, store, telegram)))
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(StoreOutages)
     app.state.conversations = conversations
     app.state.telegram = telegram_app
     app.state.inbox = inbox
+    app.state.telegram_state = telegram
     return app
 
 
-def _health(library: Library) -> Any:
+class TelegramStarter:
+    """Brings Telegram up without holding SMS hostage: if the Bot API cannot be reached at
+    start, the service serves SMS at once and keeps trying Telegram in the background."""
+
+    RETRY_EVERY = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+    def __init__(self, application: Any, inbox: Any) -> None:
+        self.application = application
+        self.inbox = inbox
+        self.state = "starting"
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Try once now; on failure, keep trying in the background."""
+        if not await self._try():
+            self._task = asyncio.create_task(self._keep_trying())
+
+    async def _try(self) -> bool:
+        try:
+            await self.application.initialize()
+            await self.application.start()
+        except Exception as exc:  # an outage, a rejected token: report it, never die of it
+            self.state = "unreachable"
+            # python-telegram-bot quotes a rejected token in its message: never log it.
+            reason = str(exc).replace(self.application.bot.token, "[token]")
+            log.warning("Telegram is not reachable yet (%s); SMS is served meanwhile", reason)
+            return False
+        await self.inbox.start()
+        self.state = "ok"
+        log.info("Telegram is up")
+        return True
+
+    async def _keep_trying(self) -> None:
+        for attempt in itertools.count():
+            await asyncio.sleep(self.RETRY_EVERY[min(attempt, len(self.RETRY_EVERY) - 1)])
+            if await self._try():
+                return
+
+    async def stop(self) -> None:
+        """Stop the retries, the inbox worker and the application."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self.state == "ok":
+            await self.inbox.stop()
+            await self.application.stop()
+            await self.application.shutdown()
+
+
+_STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, TimeoutError)
+with contextlib.suppress(ImportError):
+    from redis.exceptions import RedisError
+
+    _STORE_ERRORS = (*_STORE_ERRORS, RedisError)
+
+
+class StoreOutages:
+    """A store that cannot serve makes requests 503 (not a traceback each), logged once."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.down = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except _STORE_ERRORS as exc:
+            if not self.down:
+                log.error("the session store cannot serve: %r; answering 503 until it can", exc)
+                self.down = True
+            if not started:
+                await PlainTextResponse("store unavailable", 503)(scope, receive, send)
+            return
+        if self.down:
+            log.info("the session store serves again")
+            self.down = False
+
+
+def _health(library: Library, store: Store, telegram: TelegramStarter | None) -> Any:
     async def health(request: Request) -> Response:
         snapshot = library.current
+        status, code, store_state = "ok", 200, "ok"
+        try:
+            await asyncio.wait_for(store.ping(), 2.0)
+        except Exception as exc:  # down, frozen, corrupted, disk full: a load balancer must know
+            status, code, store_state = "unavailable", 503, f"unavailable: {type(exc).__name__}"
         body: dict[str, Any] = {
-            "status": "ok",
+            "status": status,
+            "store": store_state,
             "version": snapshot.version,
             "entries": len(snapshot.base.entries),
             "countries": sorted(snapshot.base.countries),
@@ -90,7 +191,11 @@ def _health(library: Library) -> Any:
                 "version": refused.version,
                 "errors": [str(p) for p in refused.errors[:50]],
             }
-        return JSONResponse(body)
+        if telegram is not None:
+            body["telegram"] = telegram.state
+            if store_state == "ok":
+                body["telegram_waiting"] = await telegram.inbox.store.pending("telegram")
+        return JSONResponse(body, status_code=code)
 
     return health
 

@@ -42,7 +42,8 @@ def build(
 ) -> System:
     """Put the system together; the store is opened from SESSION_STORE unless one is given."""
     library = content if isinstance(content, Library) else Library(content)
-    store = store if store is not None else open_store(settings.session_store, clock)
+    if store is None:
+        store = open_store(settings.session_store, clock, settings.session_days)
     unanswered = UnansweredLog(store, settings.unanswered_days, clock)
     conversations = Conversations(
         Engine(library), store, settings.session_secret, record=unanswered.add

@@ -67,6 +67,46 @@ def test_serve_answers_sms_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
 
 
+def test_a_second_serve_on_the_same_sqlite_file_is_refused_with_what_to_do(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "sessions.sqlite3"
+    env = {
+        **os.environ,
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC,
+        "SESSION_SECRET": "a-long-test-session-secret",
+        "SESSION_STORE": str(store),
+    }
+    command = [sys.executable, "-m", "bot", "serve", "--knowledge", str(DATA / "mini")]
+    first = subprocess.Popen(
+        [*command, "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not Path(f"{store}.lock").exists():
+            assert time.monotonic() < deadline and first.poll() is None
+            time.sleep(0.05)
+        second = subprocess.run(
+            [*command, "--port", str(free_port())],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=30)
+    assert second.returncode == 2
+    assert "already used by another Puente process" in second.stderr
+    assert "SESSION_STORE=redis://" in second.stderr
+
+
 def test_serve_refuses_to_start_with_bad_configuration(tmp_path: Path) -> None:
     env = {**os.environ, "TWILIO_AUTH_TOKEN": TOKEN, "SESSION_SECRET": "short"}
     env.pop("PUBLIC_BASE_URL", None)
@@ -110,7 +150,7 @@ async def test_telegram_poll_answers_updates_and_logs_what_it_could_not(tmp_path
         env = {
             **os.environ,
             "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": "poll-secret",
+            "TELEGRAM_WEBHOOK_SECRET": "poll-secret-0123456789",
             "TELEGRAM_API_BASE_URL": api_url + "/bot",
             "SESSION_SECRET": "a-long-test-session-secret",
             "SESSION_STORE": str(store),

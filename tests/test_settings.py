@@ -23,7 +23,7 @@ def test_a_full_configuration_is_read_and_trimmed() -> None:
     settings = Settings.from_env(
         {
             "TELEGRAM_BOT_TOKEN": "123:abc",
-            "TELEGRAM_WEBHOOK_SECRET": "s3cret_-",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret_-9f8e7d6c5b",
             "TWILIO_AUTH_TOKEN": "tok",
             "PUBLIC_BASE_URL": " https://puente.example.org/ ",
             "SESSION_SECRET": SECRET,
@@ -57,6 +57,18 @@ def test_a_full_configuration_is_read_and_trimmed() -> None:
         (
             {"TWILIO_AUTH_TOKEN": "t", "PUBLIC_BASE_URL": "https://x.org", "SESSION_SECRET": "x"},
             "SESSION_SECRET must be set to at least 16",
+        ),
+        (
+            {
+                "TWILIO_AUTH_TOKEN": "t",
+                "PUBLIC_BASE_URL": "https://x.org",
+                "SESSION_SECRET": "a" * 16,
+            },
+            "SESSION_SECRET must be set to at least 16",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "1:a", "TELEGRAM_WEBHOOK_SECRET": "x", "SESSION_SECRET": SECRET},
+            "TELEGRAM_WEBHOOK_SECRET is too easy to guess",
         ),
         ({"SMS_MAX_SEGMENTS": "two"}, "SMS_MAX_SEGMENTS must be a whole number, got 'two'"),
         ({"UNANSWERED_RETENTION_DAYS": "0"}, "UNANSWERED_RETENTION_DAYS must be at least 1"),

@@ -64,7 +64,32 @@ COMMAND_HELP = {
 Context = ContextTypes.DEFAULT_TYPE
 
 
+class _HideToken(logging.Filter):
+    """The bot token is in every Bot API URL, and httpx logs URLs: write it as [token]."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "[token]"), ()
+        return True
+
+
+def hide_token(token: str) -> None:
+    """Keep `token` out of the log, whoever logs it (httpx, python-telegram-bot, us)."""
+    if not token:
+        return
+    for name in ("httpx", "httpcore", "telegram", "bot", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HideToken) and f.token == token for f in logger.filters):
+            logger.addFilter(_HideToken(token))
+
+
 def _builder(settings: Settings) -> Any:
+    hide_token(settings.telegram_token or "")
     builder = Application.builder().token(settings.telegram_token or "")
     if settings.telegram_api_base:
         builder = builder.base_url(settings.telegram_api_base)

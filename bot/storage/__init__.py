@@ -16,6 +16,7 @@ from bot.storage.contract import (
     Markers,
     Sessions,
     Store,
+    StoreError,
     session_key,
 )
 from bot.storage.redis import RedisStore
@@ -30,6 +31,7 @@ __all__ = [
     "Sessions",
     "SqliteStore",
     "Store",
+    "StoreError",
     "open_store",
     "session_key",
 ]

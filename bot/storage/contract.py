@@ -148,8 +148,16 @@ class Inbox(ABC):
         """How many items are waiting or in hand."""
 
 
+class StoreError(Exception):
+    """The store cannot be opened or used; the message names SESSION_STORE and what to do."""
+
+
 class Store(Sessions, Markers, Logs, Locks, Inbox):
     """Everything the service keeps, in one backend."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise if the store cannot serve (down, frozen, disk full)."""
 
     @abstractmethod
     async def close(self) -> None:

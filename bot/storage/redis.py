@@ -227,5 +227,8 @@ class RedisStore(Store):
     async def pending(self, queue: str) -> int:
         return int(await self._redis.zcard(self._inbox(queue)["order"]))
 
+    async def ping(self) -> None:
+        await self._redis.ping()
+
     async def close(self) -> None:
         await self._redis.aclose()

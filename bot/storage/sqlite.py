@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TypeVar
+from typing import IO, TypeVar
 
 from bot.clock import Clock, system_clock
 from bot.storage.contract import (
@@ -18,6 +19,7 @@ from bot.storage.contract import (
     Claimed,
     LocalLocks,
     Store,
+    StoreError,
     user_marker,
 )
 
@@ -60,10 +62,24 @@ class SqliteStore(Store):
     def __init__(
         self, path: str | Path, clock: Clock = system_clock, session_days: int = SESSION_DAYS
     ) -> None:
+        self._owner = _own(Path(path))
+        try:
+            self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+            check = self._db.execute("PRAGMA quick_check(1)").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"integrity check says: {check and check[0]}")
+            # Keep the write-ahead log small: it holds pages of deleted sessions too.
+            self._db.execute("PRAGMA journal_size_limit=4194304")
+        except sqlite3.Error as exc:
+            self._owner.close()
+            raise StoreError(
+                f"SESSION_STORE={path}: cannot use this SQLite file ({exc}). Check the path, "
+                "its folder's permissions and free disk space; move a damaged file aside to "
+                "start afresh."
+            ) from None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        for statement in _SCHEMA:
-            self._db.execute(statement)
         self._clock = clock
         self._session_ttl = session_days * DAY
         self._locks = LocalLocks()
@@ -288,11 +304,38 @@ class SqliteStore(Store):
         rows = await self._call("SELECT count(*) FROM inbox WHERE queue = ?", queue)
         return int(str(rows[0][0]))
 
+    async def ping(self) -> None:
+        now = self._clock()
+        sql = "INSERT OR REPLACE INTO markers VALUES ('ping', '1', ?)"  # a real write
+        await self._submit(lambda: self._db.execute(sql, (now + 60,)))
+
     async def close(self) -> None:
         await self._submit(self._db.close)
         self._executor.shutdown(wait=True)
+        self._owner.close()
 
 
 def _done(queue: str, item: str) -> str:
     """The marker that remembers a finished item, so a redelivery is not queued again."""
     return f"inbox:{queue}:{item}"
+
+
+def _own(path: Path) -> IO[bytes]:
+    """Hold the file's lock for as long as this store is open: one process per SQLite file.
+
+    A second `puente serve` on the same file would answer the same messages twice; several
+    processes share the work through Redis instead.
+    """
+    try:
+        owner = open(f"{path}.lock", "a+b")  # noqa: SIM115 - held open on purpose
+    except OSError as exc:
+        raise StoreError(f"SESSION_STORE={path}: cannot create {path}.lock ({exc})") from None
+    try:
+        fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        owner.close()
+        raise StoreError(
+            f"SESSION_STORE={path} is already used by another Puente process. One SQLite file "
+            "serves one process; to run several, set SESSION_STORE=redis://HOST:6379/0."
+        ) from None
+    return owner

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.storage import RedisStore, SqliteStore, Store, open_store, session_key
+from bot.storage import RedisStore, SqliteStore, Store, StoreError, open_store, session_key
 from tests.conftest import FakeClock
 
 
@@ -121,9 +122,46 @@ async def test_different_users_do_not_wait_for_each_other(store: Store) -> None:
     assert order == ["fast", "slow"]
 
 
-def test_open_store_picks_the_backend(tmp_path: Path) -> None:
-    assert isinstance(open_store(str(tmp_path / "s.sqlite3")), SqliteStore)
-    assert isinstance(open_store("redis://127.0.0.1:1/0"), RedisStore)
+async def test_open_store_picks_the_backend(tmp_path: Path) -> None:
+    for spec, kind in (
+        (str(tmp_path / "s.sqlite3"), SqliteStore),
+        ("redis://127.0.0.1:1/0", RedisStore),
+    ):
+        opened = open_store(spec)
+        assert isinstance(opened, kind)
+        await opened.close()
+
+
+async def test_a_second_process_on_one_sqlite_file_is_refused_and_told_to_use_redis(
+    tmp_path: Path,
+) -> None:
+    first = SqliteStore(tmp_path / "s.sqlite3")
+    try:
+        with pytest.raises(StoreError, match=r"already used by another Puente process.*redis://"):
+            SqliteStore(tmp_path / "s.sqlite3")
+    finally:
+        await first.close()
+    SqliteStore(tmp_path / "s.sqlite3")._owner.close()  # free again once the first is closed
+
+
+def test_a_damaged_or_unreachable_file_names_session_store_and_the_path(tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4096)
+    with pytest.raises(
+        StoreError, match=re.escape(f"SESSION_STORE={damaged}: cannot use this SQLite file")
+    ):
+        SqliteStore(damaged)
+    with pytest.raises(StoreError, match=re.escape("SESSION_STORE=/nonexistent/dir/s.sqlite3")):
+        SqliteStore("/nonexistent/dir/s.sqlite3")
+
+
+async def test_ping_fails_when_redis_is_unreachable() -> None:
+    store = RedisStore("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(Exception, match=r"(?i)connect"):
+            await store.ping()
+    finally:
+        await store.close()
 
 
 async def test_append_only_records_by_time_and_pruning(store: Store) -> None:
