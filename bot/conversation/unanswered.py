@@ -16,19 +16,33 @@ PRUNE_EVERY = 3_600.0
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{6,}\d")
 _DIGITS = re.compile(r"\d{5,}")
-# A name after these phrases: the next one to three capitalised or lower-case words.
+# A name after these phrases: the next one to three words.
 _NAME = re.compile(
     r"(?i)\b(my name is|i am called|me llamo|mi nombre es|je m'appelle|je m’appelle|mon nom est|"
     r"mwen rele|m rele|non mwen se|meu nome é|meu nome e|me chamo)\s+([^\s,.;!?]+(\s+[^\s,.;!?]+)?)"
 )
+# "soy Marisol Quispe", "I am Rosa Diaz", "je suis Jean Paul", "mwen se Woodly", "sou Ana":
+# a name only when capitalised, so "I am pregnant" and "soy de" stay as they are.
+_INTRO = re.compile(
+    r"\b((?i:i am|i'm|im|soy|je suis|mwen se|m se|eu sou|sou))\s+"
+    r"((?:[A-ZÀ-Ý][\w'’-]+)(?:\s+[A-ZÀ-Ý][\w'’-]+){0,2})"
+)
+# A place someone is from or lives in, when capitalised: "from Barataria", "vivo en Petare".
+_PLACE = re.compile(
+    r"\b((?i:from|i live in|live in|vivo en|vengo de|soy de|je viens de|j'habite à|"
+    r"j'habite a|mwen soti|m soti|mwen rete|m rete|moro em|moro no|moro na|sou de|venho de))\s+"
+    r"((?:[A-ZÀ-Ý][\w'’-]+)(?:\s+[A-ZÀ-Ý][\w'’-]+){0,2})"
+)
 
 
 def redact(text: str) -> str:
-    """Remove what could identify a person: e-mails, phone numbers, digit runs, names."""
+    """Remove what could identify a person: e-mails, phone numbers, digit runs, names, places."""
     text = _EMAIL.sub("[email]", text)
     text = _PHONE.sub("[number]", text)
     text = _DIGITS.sub("[number]", text)
-    return _NAME.sub(lambda m: f"{m.group(1)} [name]", text)
+    text = _NAME.sub(lambda m: f"{m.group(1)} [name]", text)
+    text = _INTRO.sub(lambda m: f"{m.group(1)} [name]", text)
+    return _PLACE.sub(lambda m: f"{m.group(1)} [place]", text)
 
 
 def pseudonym(key: str) -> str:

@@ -47,3 +47,20 @@ async def test_records_are_redacted_have_no_user_and_expire(tmp_path: Path) -> N
         "reason": "abstained",
     }
     await store.close()
+
+
+def test_redaction_removes_names_numbers_and_places_in_five_languages() -> None:
+    import json
+
+    from bot.conversation.unanswered import redact
+    from tests.conftest import DATA
+
+    lines = (DATA / "redaction.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) >= 25
+    for line in lines:
+        case = json.loads(line)
+        shown = redact(case["text"])
+        for gone in case["gone"]:
+            assert gone not in shown, (case["text"], shown)
+        for kept in case["kept"]:
+            assert kept in shown, (case["text"], shown)  # the need itself survives
