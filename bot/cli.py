@@ -108,8 +108,11 @@ def _chat(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
 
+    snapshot = _load(args)
+    if not _choices_valid(args, snapshot, "chat"):
+        return 2
     try:
-        system = build(settings, _load(args))
+        system = build(settings, snapshot)
     except StoreError as exc:
         print(f"puente chat: {exc}", file=sys.stderr)
         return 2
@@ -139,8 +142,33 @@ def decision(match: Match) -> dict[str, Any]:
     }
 
 
+def _choices_valid(args: argparse.Namespace, snapshot: Snapshot, command: str) -> bool:
+    """--country and --lang folded to lower case and checked; False after saying what is valid."""
+    if args.country:
+        args.country = args.country.strip().lower()
+        if args.country not in snapshot.base.countries:
+            valid = ", ".join(sorted(snapshot.base.countries))
+            print(
+                f"puente {command}: unknown --country '{args.country}'; use one of: {valid}",
+                file=sys.stderr,
+            )
+            return False
+    if args.lang:
+        args.lang = args.lang.strip().lower()
+        if args.lang not in snapshot.locales.catalogs:
+            valid = ", ".join(sorted(snapshot.locales.catalogs))
+            print(
+                f"puente {command}: unknown --lang '{args.lang}'; use one of: {valid}",
+                file=sys.stderr,
+            )
+            return False
+    return True
+
+
 def _ask(args: argparse.Namespace) -> int:
     snapshot = _load(args)
+    if not _choices_valid(args, snapshot, "ask"):
+        return 2
     matcher = snapshot.matcher
     if args.batch:
         try:

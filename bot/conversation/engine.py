@@ -80,8 +80,10 @@ class _Turn:
         text = message.text.strip()[:MAX_TEXT]
         if not text:
             return self._done(session, compose.empty())
-        picked = self._numbered(text, session)
-        if picked is not None:
+        if re.fullmatch(r"\d{1,2}", text):
+            picked = self._numbered(text, session)
+            if picked is None:  # a number is a choice, never a question to match or log
+                return self._done(session, compose.pick_a_number(len(session.menu)))
             return self._payload(picked, session, compose)
         found = self._command(text)
         if found is not None:
@@ -175,8 +177,9 @@ class _Turn:
     def _done(
         self, session: Session, *replies: Reply, unanswered: Unanswered | None = None
     ) -> Outcome:
-        numbered = next((r.choices for r in reversed(replies) if r.choices), ())
-        menu = tuple(c.payload.encode() for c in numbered)
+        numbered = next((r.choices for r in reversed(replies) if r.choices), None)
+        # A list shown stays valid until a newer list replaces it (a MORE page shows none).
+        menu = session.menu if numbered is None else tuple(c.payload.encode() for c in numbered)
         return Outcome(
             tuple(replies), replace(session, menu=menu, seen=True), self.snapshot, unanswered
         )

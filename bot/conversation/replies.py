@@ -312,6 +312,17 @@ class Composer:
         """The next part of a long answer."""
         return self.reply(text, ReplyKind.PAGE)
 
+    def pick_a_number(self, count: int) -> Reply:
+        """A number that is none of the choices shown."""
+        if count == 0:
+            return self.reply(
+                self.t(_("There is no list to choose from now. Write your question, or MENU.")),
+                ReplyKind.ERROR,
+                choices=(self._menu_choice(),),
+            )
+        text = self.t(_("Please reply with a number from 1 to {count}."), count=count)
+        return self.reply(text, ReplyKind.ERROR)
+
     def nothing_more(self) -> Reply:
         """'More' with nothing left to send."""
         return self.reply(

@@ -48,3 +48,34 @@ def test_what_the_chat_could_not_answer_reaches_the_unanswered_report(tmp_path: 
     report = run("report", "unanswered", text="", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     assert "zzqx blorp fnord [number]" in report.stdout  # kept, with the digits redacted
+
+
+def test_chat_validates_country_and_language_and_lists_the_valid_ones(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "SESSION_STORE": str(tmp_path / "s.sqlite3")}
+    for flag, value, listed in (("--country", "xx", "tt, "), ("--lang", "kreyol", "ht, ")):
+        result = subprocess.run(
+            [sys.executable, "-m", "bot", "chat", flag, value],
+            cwd=ROOT,
+            env=env,
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert f"unknown {flag} '{value}'; use one of:" in result.stderr and listed in result.stderr
+    folded = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--country", "TT", "lost passport"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert folded.returncode == 0 and folded.stdout.startswith("tt-")
