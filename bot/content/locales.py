@@ -30,6 +30,7 @@ class Language:
     shorthand: Mapping[str, Phrase] = field(default_factory=dict)
     destination_cues: frozenset[Phrase] = frozenset()
     origin_cues: frozenset[Phrase] = frozenset()
+    presence_cues: frozenset[Phrase] = frozenset()  # "I am in", "acabo de llegar a": stays
     greetings: frozenset[Phrase] = frozenset()
     thanks: frozenset[Phrase] = frozenset()
     commands: Mapping[str, frozenset[Phrase]] = field(default_factory=dict)
@@ -149,6 +150,7 @@ def _language(path: Path, problems: list[Problem]) -> Language | None:
         shorthand=shorthand,
         destination_cues=_phrases(data.get("destination_cues")),
         origin_cues=_phrases(data.get("origin_cues")),
+        presence_cues=_phrases(data.get("presence_cues")),
         greetings=_phrases(data.get("greetings")),
         thanks=_phrases(data.get("thanks")),
         commands=commands,

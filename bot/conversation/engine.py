@@ -100,14 +100,23 @@ class _Turn:
         match = self.snapshot.matcher.match(text, session.country, session.language)
         # Kept for "0 = this did not help"; names and numbers in it are not needed for that.
         session = replace(session, detected=match.detected, last_question=redact(text))
-        compose = Composer(self.snapshot, session)
         replies: list[Reply] = []
+        mention = match.mention
+        if (
+            mention is not None
+            and mention.role == "presence"
+            and mention.country != session.country
+        ):
+            # "acabo de llegar a Guatemala": that is the user's country from now on, said once.
+            session = replace(session, country=mention.country)
+            replies.append(Composer(self.snapshot, session).country_said())
+        compose = Composer(self.snapshot, session)
         # A country's entry found with no country known is a guess: the user may be anywhere,
         # and acts on what we say. Ask first; the question waits and is answered on the pick.
         guessed = match.entry is not None and match.entry.country is not None
         guessed = guessed and match.country is None and len(self.snapshot.base.countries) > 1
         if self.snapshot.triage.is_emergency(text):
-            replies.append(compose.emergency(match.country))
+            replies.insert(0, compose.emergency(match.country))  # the numbers always come first
         if guessed:
             if not replies:
                 replies.append(compose.ask_country())

@@ -19,7 +19,8 @@ _SHORT_ALIAS = 3  # names this short ("rd", "tt") are common words too: they nee
 
 @dataclass(frozen=True)
 class Mention:
-    """A country named in a message; `role` is 'destination', 'origin' or 'bare'."""
+    """A country named in a message; `role` is 'presence' (the user is there: it becomes their
+    country), 'destination' (help is needed there), 'origin' or 'bare'."""
 
     country: str
     role: str
@@ -39,10 +40,13 @@ class PlaceFinder:
         self._longest = max((len(p) for p in self._names), default=1)
         self._destination: set[Phrase] = set()
         self._origin: set[Phrase] = set()
+        self._presence: set[Phrase] = set()
         for language in locales.languages.values():
             self._destination.update(language.destination_cues)
             self._origin.update(language.origin_cues)
-        self._cue_length = max((len(c) for c in self._destination | self._origin), default=1)
+            self._presence.update(language.presence_cues)
+        cues = self._destination | self._origin | self._presence
+        self._cue_length = max((len(c) for c in cues), default=1)
 
     def find(self, words: list[str]) -> list[Mention]:
         """Every country named in `words` (folded tokens), in order."""
@@ -65,7 +69,7 @@ class PlaceFinder:
     def destination(self, words: list[str], current: str | None) -> Mention | None:
         """The country the user needs help in, when the message names one other than `current`."""
         mentions = [m for m in self.find(words) if m.role != "origin"]
-        for role in ("destination", "bare"):
+        for role in ("presence", "destination", "bare"):
             for mention in mentions:
                 if mention.role == role and mention.country != current:
                     return mention
@@ -77,6 +81,8 @@ class PlaceFinder:
             cue = tuple(words[start - span : start])
             if cue in self._origin:
                 return "origin"
+            if cue in self._presence:
+                return "presence"
             if cue in self._destination:
                 return "destination"
         return "bare"

@@ -56,3 +56,25 @@ async def test_a_number_with_no_list_says_so() -> None:
     outcome = await sms(engine, Session(country="tt", language="en"), "7")
     assert outcome.replies[0].text.startswith("There is no list to choose from now.")
     assert outcome.unanswered is None
+
+
+async def test_a_country_the_user_says_they_are_in_is_kept(shipped: Engine) -> None:
+    first = await shipped.handle(
+        Inbound("terminal", "u", text="acabo de llegar a guatemala, como saco mi DPI"), Session()
+    )
+    said, answer = first.replies
+    assert said.text == "Respondo para Guatemala. Escriba PAÍS para cambiarlo."
+    assert answer.entry_id is not None and answer.entry_id.startswith("gt-")
+    assert first.session is not None and first.session.country == "gt"
+    then = await shipped.handle(Inbound("terminal", "u", text="y pa trabajo q hay?"), first.session)
+    assert [r.entry_id[:3] for r in then.replies if r.entry_id] == ["gt-"]
+
+
+async def test_a_country_named_for_someone_else_answers_that_message_only(
+    shipped: Engine,
+) -> None:
+    outcome = await shipped.handle(
+        Inbound("terminal", "u", text="my sister in jamaica needs a doctor"), Session(country="tt")
+    )
+    assert [r.entry_id[:3] for r in outcome.replies if r.entry_id] == ["jm-"]
+    assert outcome.session is not None and outcome.session.country == "tt"
