@@ -22,20 +22,25 @@ def _short_url(url: str) -> str:
 def compose(reply: Reply, translate: Translate) -> tuple[str, str]:
     """The body of an SMS reply and its trailer (choices and feedback), before paging."""
     lang = reply.language
-    lines = []
+    # Most actionable first, every paid character earning its place: the answer (its steps and
+    # contacts), the warning in one line, contacts the answer did not already give, and where
+    # to confirm as a bare domain.
+    body = reply.short or reply.text
+    lines = [f"{reply.title}: {body}" if reply.title and not reply.short else body]
     if reply.warning:
-        lines.append("! " + reply.warning)
+        lines.append("! " + _first_sentence(reply.warning))
     if reply.notice:
         lines.append(reply.notice)
-    body = reply.short or reply.text
-    lines.append(f"{reply.title}: {body}" if reply.title and not reply.short else body)
+    given = _digits(body)
     for card in reply.services[:3]:
         contact = card.contact
         if contact and contact.startswith("http"):
             contact = _short_url(contact)
+        if contact and _digits(contact) and _digits(contact)[-7:] in given:
+            continue  # "RENAP: 2416-1900" is already in the text
         lines.append(f"{card.name}{': ' + contact if contact else ''}")
     if reply.footer:
-        lines.append(_short_url_in(reply.footer))
+        lines.append(_domain_in(reply.footer))
     trailer = []
     if reply.choices:
         numbered = " ".join(f"{n}={c.label}" for n, c in enumerate(reply.choices, start=1))
@@ -45,8 +50,18 @@ def compose(reply: Reply, translate: Translate) -> tuple[str, str]:
     return "\n".join(lines), "\n".join(trailer)
 
 
-def _short_url_in(text: str) -> str:
-    return re.sub(r"https?://(www\.)?(\S+?)/?(?=\s|$)", r"\2", text)
+def _domain_in(text: str) -> str:
+    """A footer's URL as its site alone: 'renap.gob.gt', not the whole path."""
+    return re.sub(r"https?://(?:www\.)?([^/\s]+)\S*", r"\1", text)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _first_sentence(text: str) -> str:
+    first = re.split(r"(?<=[.!?])\s+", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= 120 else first[:117].rstrip() + "..."
 
 
 def render(reply: Reply, translate: Translate, budget: int) -> list[str]:

@@ -36,7 +36,7 @@ def test_short_answer_with_choices_and_feedback_fits_in_one_message() -> None:
     assert render(reply, translate, 2) == [
         "Clinica Ejemplo: gratis.\n"
         "Clinica Ejemplo: +1 868 555 0100\n"
-        "Revisado el 2026-10-01. Confirme en example.org/clinic\n"
+        "Revisado el 2026-10-01. Confirme en example.org\n"
         "Responda con un numero: 1=Menu\n"
         "Responda 0 si esto no le sirvio."
     ]
@@ -67,3 +67,26 @@ def test_one_enormous_word_is_still_paged() -> None:
     pages = render(Reply("x" * 1000), translate, budget=1)
     assert all(segments(page) <= 1 for page in pages)
     assert "".join(p.replace("\nReply MORE for the rest.", "") for p in pages) == "x" * 1000
+
+
+def test_the_answer_comes_first_the_warning_in_one_line_and_no_contact_twice() -> None:
+    reply = Reply(
+        "Texto largo",
+        ReplyKind.ANSWER,
+        "es",
+        title="DPI",
+        short="DPI: lo da el RENAP. RENAP: 2416-1900.",
+        warning="Las oficinas cierran a las 3. Lleve copia de todo y llegue temprano.",
+        services=(
+            ServiceCard("Registro Nacional (RENAP)", (Detail("phone", "", "+502 2416-1900"),)),
+            ServiceCard("Otra oficina", (Detail("phone", "", "+502 2222-3333"),)),
+        ),
+        footer="Revisado el 2026-11-23. Confirme en https://www.renap.gob.gt/requisitos/dpi",
+    )
+    [part] = render(reply, translate, 2)
+    assert part == (
+        "DPI: lo da el RENAP. RENAP: 2416-1900.\n"
+        "! Las oficinas cierran a las 3.\n"
+        "Otra oficina: +502 2222-3333\n"
+        "Revisado el 2026-11-23. Confirme en renap.gob.gt"
+    )

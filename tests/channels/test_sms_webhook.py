@@ -139,7 +139,8 @@ async def test_numbered_menus_and_more_paging(phone: Phone) -> None:
     topic = await phone.text("1")
     assert "1=See a doctor at a clinic" in topic
     answer = await phone.text("2")
-    assert answer.startswith("! Long waits at night.")
+    assert answer.startswith("Emergency room: Any public hospital emergency room treats urgent")
+    assert "\n! Long waits at night.\n" in answer
 
 
 async def test_stop_silences_until_start(phone: Phone) -> None:
