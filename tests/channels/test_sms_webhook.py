@@ -249,3 +249,19 @@ async def test_a_user_who_said_stop_can_still_be_forgotten(tmp_path: Path) -> No
         assert (await phone.text("FORGET ME")).startswith("Done: I have deleted")
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
+
+
+async def test_script_a_number_abroad_is_asked_its_country_and_keeps_it(phone: Phone) -> None:
+    phone.number = "+12125550100"  # a US number: no country of the base to assume
+    asked = await phone.text("where can i see a doctor")
+    assert asked.startswith("Which country are you in? I will answer your question for that")
+    assert "1=Jamaica 2=Trinidad and Tobago 3=Skip" in asked
+    said, answer = (await phone.text("2")).split(" | ")
+    assert said == "I will answer for Trinidad and Tobago. Write COUNTRY to change it."
+    assert answer.startswith("Example Clinic: free, weekdays. Bring any ID.")
+    danger = await phone.text("he is beating me right now")
+    first = danger.split(" | ")[0]
+    assert first.startswith("Trinidad and Tobago: If you are in danger now, call:")
+    assert "999" in first  # the numbers in the first message, before anything else
+    stray = await phone.text("9")
+    assert stray.startswith("Please reply with a number from 1 to")

@@ -399,3 +399,44 @@ async def test_forget_deletes_before_it_confirms_even_when_the_confirmation_is_l
             api.down = False
             sent = await api.wait_sent(2, 97, seconds=20)
     assert sent[-1]["text"].startswith("Listo: borré")  # her app is in Spanish
+
+
+def tap(data: str, chat_id: int) -> dict[str, Any]:
+    user = {"id": chat_id, "is_bot": False, "first_name": "Ana", "language_code": "es"}
+    return {
+        "update_id": next(_update_ids),
+        "callback_query": {
+            "id": f"cb{next(_update_ids)}",
+            "from": user,
+            "chat_instance": "ci",
+            "data": data,
+            "message": {
+                "message_id": 5,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "...",
+            },
+        },
+    }
+
+
+async def test_script_no_country_then_a_button_then_danger(service: Service) -> None:
+    chat = 101
+    await service.post(text_update("necesito un medico para mi hijo", chat))
+    [asked] = await service.api.wait_sent(1, chat)
+    assert asked["text"] == "¿En qué país está? Le respondo para ese país."
+    buttons = [b["callback_data"] for row in asked["reply_markup"]["inline_keyboard"] for b in row]
+    assert buttons == ["country:jm", "country:tt", "country:none"]
+    await service.post(tap("country:tt", chat))
+    _, said, answer = await service.api.wait_sent(3, chat)
+    assert said["text"] == "Respondo para Trinidad y Tobago. Escriba PAÍS para cambiarlo."
+    assert "La Clínica Ejemplo atiende gratis" in answer["text"]
+    await service.post(text_update("mi esposo me esta golpeando", chat))
+    sent = await service.api.wait_sent(4, chat)
+    assert "999" in sent[3]["text"] and "Trinidad" in sent[3]["text"]  # the numbers, first
+    await service.settled()
+    before = len(service.api.sent(chat))
+    # A button of an older message still means what it said.
+    await service.post(tap("entry:mini-tt-passport", chat))
+    sent = await service.api.wait_sent(before + 1, chat)
+    assert "Pasaporte perdido" in sent[-1]["text"] or "passport" in sent[-1]["text"].lower()
