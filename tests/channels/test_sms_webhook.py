@@ -203,8 +203,12 @@ async def test_a_chunked_body_over_the_limit_is_cut_off_while_reading(phone: Pho
     for _ in range(100):
         writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
     await writer.drain()
-    status = await asyncio.wait_for(reader.readline(), 10)
-    writer.close()
+    try:
+        status = await asyncio.wait_for(reader.readline(), 10)
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
     assert status.startswith(b"HTTP/1.1 413")
 
 
