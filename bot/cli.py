@@ -144,21 +144,19 @@ def decision(match: Match) -> dict[str, Any]:
 
 def _choices_valid(args: argparse.Namespace, snapshot: Snapshot, command: str) -> bool:
     """--country and --lang folded to lower case and checked; False after saying what is valid."""
-    if args.country:
-        args.country = args.country.strip().lower()
-        if args.country not in snapshot.base.countries:
-            valid = ", ".join(sorted(snapshot.base.countries))
+    for flag, valid in (
+        ("country", snapshot.base.countries),
+        ("lang", snapshot.locales.catalogs),
+    ):
+        given = getattr(args, flag)
+        if not given:
+            continue
+        given = given.strip().lower()
+        setattr(args, flag, given)
+        if given not in valid:
+            listed = ", ".join(sorted(valid))
             print(
-                f"puente {command}: unknown --country '{args.country}'; use one of: {valid}",
-                file=sys.stderr,
-            )
-            return False
-    if args.lang:
-        args.lang = args.lang.strip().lower()
-        if args.lang not in snapshot.locales.catalogs:
-            valid = ", ".join(sorted(snapshot.locales.catalogs))
-            print(
-                f"puente {command}: unknown --lang '{args.lang}'; use one of: {valid}",
+                f"puente {command}: unknown --{flag} '{given}'; use one of: {listed}",
                 file=sys.stderr,
             )
             return False

@@ -33,6 +33,7 @@ _SAVE_SESSION = (
 )
 _DELETE_SESSION = "DELETE FROM sessions WHERE key = ?"
 _RECALL_MARKER = "SELECT value FROM markers WHERE marker = ? AND expires >= ?"
+_INBOX_USER = "SELECT user FROM inbox WHERE queue = ? AND id = ?"
 _SCHEMA = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
@@ -265,9 +266,7 @@ class SqliteStore(Store):
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN")
-                row = self._db.execute(
-                    "SELECT user FROM inbox WHERE queue = ? AND id = ?", (queue, item)
-                ).fetchone()
+                row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
                 self._db.execute("DELETE FROM inbox WHERE queue = ? AND id = ?", (queue, item))
                 if row is not None:
                     self._db.execute(
@@ -286,9 +285,7 @@ class SqliteStore(Store):
         def work() -> None:
             with self._db:
                 self._db.execute("BEGIN")
-                row = self._db.execute(
-                    "SELECT user FROM inbox WHERE queue = ? AND id = ?", (queue, item)
-                ).fetchone()
+                row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
                 self._db.execute(
                     "UPDATE inbox SET available = ? WHERE queue = ? AND id = ?",
                     (until, queue, item),
