@@ -24,6 +24,7 @@ _HOUSE_ID = re.compile(fmt.HOUSE_ID_PATTERN)
 _LANG = re.compile(fmt.LANG_PATTERN)
 _COUNTRY = re.compile(r"^[a-z]{2}$")
 _ENTRY_FIELDS = fmt.names(fmt.ENTRY)
+NO_SOURCES = "no-sources"  # the code of an entry refused for having no sources
 _SERVICE_FIELDS = fmt.names(fmt.SERVICE)
 
 
@@ -35,9 +36,9 @@ class _Report:
         self.problems = problems
         self.errors = 0
 
-    def error(self, line: int, message: str) -> None:
+    def error(self, line: int, message: str, code: str = "") -> None:
         self.errors += 1
-        self.problems.append(Problem(self.path, line, message))
+        self.problems.append(Problem(self.path, line, message, code=code))
 
     def warn(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.path, line, message, "warning"))
@@ -318,6 +319,7 @@ def _sources(block: dict[str, Any], report: _Report, required: bool) -> tuple[So
             report.error(
                 line_of(block, "sources"),
                 "'sources' is missing: every fact needs the public page it came from",
+                code=NO_SOURCES,
             )
         return ()
     if not isinstance(value, list):

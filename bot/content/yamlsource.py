@@ -68,6 +68,7 @@ class Problem:
     line: int
     message: str
     severity: str = "error"
+    code: str = ""  # what kind of problem, for reports that act on one kind ("no-sources")
 
     def __str__(self) -> str:
         label = "" if self.severity == "error" else f"{self.severity}: "

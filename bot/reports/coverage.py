@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 
+from bot.content.loader import NO_SOURCES
 from bot.content.model import REGION, TOPICS, Entry, KnowledgeBase
 from bot.library import Snapshot
 from bot.reports.document import Block, Cell, Document, Heading, Items, Paragraph, Table
 
 STALE_MONTHS = 12
-_NO_SOURCES = "'sources' is missing"  # the loader's message; such entries are refused
 COLUMNS = ("answers", "missing", "no sms", "no sources", "stale", "unreviewed")
 
 
@@ -135,7 +135,9 @@ def _one(
                     sum(1 for e in answered if lang in e.unreviewed),
                 )
             )
-    todo = [item for e in entries if (item := _todo(e, languages, cutoff))]
+    # The most stale first: what was re-read longest ago is most likely to have changed.
+    by_age = sorted(entries, key=lambda e: e.reviewed)
+    todo = [item for e in by_age if (item := _todo(e, languages, cutoff))]
     todo.extend(f"{where}: no sources, so the entry is not served" for where in refused)
     return Coverage(code, name, languages, len(entries), tuple(rows), refused, tuple(todo))
 
@@ -161,7 +163,7 @@ def _refused(snapshot: Snapshot, base: KnowledgeBase) -> dict[str, tuple[str, ..
     """Entries the loader left out for lack of sources, by country folder."""
     found: dict[str, list[str]] = {}
     for problem in snapshot.errors:
-        if not problem.message.startswith(_NO_SOURCES):
+        if problem.code != NO_SOURCES:
             continue
         folders = PurePath(problem.path).parts[:-1]
         folder = next((f for f in folders if f in base.countries or f == REGION), None)
@@ -185,7 +187,8 @@ def document(
             "languages counts once per language. 'missing' is an entry with no answer in that "
             f"language; 'stale' was last reviewed before {cutoff.isoformat()} "
             f"({months} months); 'unreviewed' is a translation no native speaker has checked; "
-            "'empty' counts the topics without a single entry."
+            "'empty' counts the topics without a single entry. Each to-do list starts with the "
+            "entry reviewed longest ago."
         ),
         Heading("Totals per country"),
         Table(

@@ -162,3 +162,17 @@ def test_an_empty_folder_gives_an_empty_report(tmp_path: Path) -> None:
     found = coverage(snapshot, today=TODAY)
     assert [(c.code, c.languages, c.totals()) for c in found] == [("region", (), (0,) * 6)]
     assert "region — Region ()" in render_text(document(found, "v0", today=TODAY))
+
+
+def test_the_to_do_list_starts_with_what_was_reviewed_longest_ago(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import DATA
+
+    folder = tmp_path / "knowledge"
+    shutil.copytree(DATA / "mini", folder)
+    health = folder / "tt" / "health.yaml"
+    text = health.read_text()
+    health.write_text(text.replace("reviewed: 2026-10-01", "reviewed: 2024-01-05", 1))
+    found = {c.code: c for c in coverage(build_snapshot(folder), 12)}
+    assert found["tt"].todo[0].startswith("mini-tt-clinic ")
