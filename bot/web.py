@@ -107,6 +107,8 @@ class TelegramStarter:
             # python-telegram-bot quotes a rejected token in its message: never log it.
             reason = str(exc).replace(self.application.bot.token, "[token]")
             log.warning("Telegram is not reachable yet (%s); SMS is served meanwhile", reason)
+            with contextlib.suppress(Exception):
+                await self.application.bot.shutdown()  # close its connections until next try
             return False
         await self.inbox.start()
         self.state = "ok"
