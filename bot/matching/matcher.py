@@ -94,6 +94,11 @@ class Matcher:
         analysis = self.index.analyzer.analyse(text[:2000], prior)
         detected = lang or analysis.language.language
         mention = self.places.destination(analysis.words, country)
+        if mention is None and analysis.corrections:
+            # "trinida" corrected to "trinidad" names the country as well as the right spelling.
+            fixed = dict(analysis.corrections)
+            corrected = [fixed.get(w, w) for w in analysis.words]
+            mention = self.places.destination(corrected, country)
         scope_country = mention.country if mention else country
         social = self._social(analysis.words)
         if social:

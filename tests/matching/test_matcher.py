@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.library import build_snapshot
+from bot.matching import Matcher
 from tests.conftest import DATA, add_entries, write_files
 
 MATCHER = build_snapshot(DATA / "mini").matcher
@@ -176,3 +177,26 @@ entries:
     story = "I came back after 10 years in Virginia, is there a government office to find a job?"
     match = matcher.match(story, "hn")
     assert match.entry is not None and match.entry.id == "hn-job"
+
+
+@pytest.fixture(scope="module")
+def shipped_matcher() -> Matcher:
+    from tests.conftest import ROOT
+
+    return build_snapshot(ROOT / "knowledge").matcher
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("necesito un doctor en trinida", "tt"),
+        ("estoy en guatemal como saco el dpi", "gt"),
+        ("clinica gratis en hondura", "hn"),
+    ],
+)
+def test_a_misspelled_country_is_used_as_the_country(
+    shipped_matcher: Matcher, text: str, country: str
+) -> None:
+    match = shipped_matcher.match(text)
+    assert match.country == country and match.entry is not None
+    assert match.entry.country == country
