@@ -12,11 +12,10 @@ import logging
 import phonenumbers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import bodies
 from bot.channels.sms_render import render
+from bot.channels.twilio_wire import Signatures, twiml
 from bot.content.locales import Locales
 from bot.conversation import payloads
 from bot.conversation.conversations import Conversations
@@ -48,7 +47,7 @@ class SmsChannel:
         self, conversations: Conversations, auth_token: str, public_base_url: str, budget: int
     ) -> None:
         self.conversations = conversations
-        self.validator = RequestValidator(auth_token)
+        self.signatures = Signatures(auth_token)
         self.public_base_url = public_base_url.rstrip("/")
         self.budget = budget
         # Rendering is pure: the same reply from the same locales pages the same way.
@@ -72,7 +71,7 @@ class SmsChannel:
         ):
             return PlainTextResponse("expected a form-encoded Twilio webhook", 415)
         try:
-            params = bodies.form(await bodies.read(request, MAX_FORM_BYTES))
+            fields = bodies.form(await bodies.read(request, MAX_FORM_BYTES))
         except bodies.TooLarge:
             return PlainTextResponse("request too large", 413)
         except bodies.Malformed:  # the sender's mistake, not ours
@@ -81,9 +80,10 @@ class SmsChannel:
         if request.url.query:
             url += "?" + request.url.query
         signature = request.headers.get("x-twilio-signature", "")
-        if not signature or not self.validator.validate(url, params, signature):
+        if not signature or not self.signatures.valid(url, fields, signature):
             log.warning("rejected an SMS webhook with a missing or wrong signature")
             return PlainTextResponse("invalid signature", 403)
+        params = dict(fields)
         sid, sender = params.get("MessageSid"), params.get("From")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)
@@ -104,7 +104,4 @@ class SmsChannel:
 
 
 async def _twiml(outcome: Outcome) -> str:
-    response = MessagingResponse()
-    for part in outcome.parts:
-        response.message(part)
-    return str(response)
+    return twiml(outcome.parts)
