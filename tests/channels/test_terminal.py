@@ -79,3 +79,19 @@ def test_chat_validates_country_and_language_and_lists_the_valid_ones(tmp_path: 
         timeout=60,
     )
     assert folded.returncode == 0 and folded.stdout.startswith("tt-")
+
+
+def test_script_no_country_asked_then_kept_danger_first_and_stray_numbers(
+    tmp_path: Path,
+) -> None:
+    lines = "necesito un medico para mi hijo\n2\nmi esposo me esta golpeando\n7\nquit\n"
+    chat = run("chat", text=lines, cwd=tmp_path)
+    assert chat.returncode == 0, chat.stderr
+    asked, picked, danger, stray, *_ = chat.stdout.split("> ")[1:]
+    assert asked.startswith("¿En qué país está? Le respondo para ese país.")
+    assert "  1. Jamaica\n  2. Trinidad y Tobago\n  3. Omitir" in asked
+    assert picked.startswith("Respondo para Trinidad y Tobago. Escriba PAÍS para cambiarlo.")
+    assert "== Ver a un médico en una clínica ==" in picked
+    assert danger.startswith("== Trinidad y Tobago ==\nSi está en peligro ahora, llame a:")
+    assert "999" in danger.split("\n\n")[0]  # the numbers before anything else
+    assert stray.startswith("Responda con un número del 1 al")
