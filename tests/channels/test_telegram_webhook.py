@@ -440,3 +440,34 @@ async def test_script_no_country_then_a_button_then_danger(service: Service) -> 
     await service.post(tap("entry:mini-tt-passport", chat))
     sent = await service.api.wait_sent(before + 1, chat)
     assert "Pasaporte perdido" in sent[-1]["text"] or "passport" in sent[-1]["text"].lower()
+
+
+async def test_two_processes_on_redis_answer_one_chats_updates_in_order(redis_url: str) -> None:
+    import uuid
+
+    from bot.storage import RedisStore
+
+    api = BotApi()
+    async with running(api.app()) as api_url:
+        settings = settings_for(api_url, Path("unused.sqlite3"))
+        prefix = f"test-{uuid.uuid4().hex}:"
+        apps = [
+            create_app(
+                build(settings, build_snapshot(DATA / "mini"), store=RedisStore(redis_url, prefix)),
+                watch=False,
+            )
+            for _ in range(2)
+        ]
+        async with running(apps[0]) as one, running(apps[1]) as two, httpx.AsyncClient() as http:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            texts = ["lost passport in trinidad", "where is a doctor in trinidad"] * 10
+            for n, text in enumerate(texts):  # interleaved between the two processes
+                url = (one, two)[n % 2]
+                response = await http.post(
+                    url + "/telegram", json=text_update(text, 121), headers=headers
+                )
+                assert response.status_code == 200
+            sent = await api.wait_sent(20, 121, seconds=40)
+    kinds = ["passport" if "passport" in m["text"].lower() else "doctor" for m in sent]
+    assert kinds == ["passport", "doctor"] * 10
+    assert len(api.sent(121)) == 20  # each answered once
