@@ -140,12 +140,19 @@ def test_shipped_base_held_out_messages() -> None:
 # entries' titles and answers alone, never tuned on. Floors just under the figures of
 # 2026-12-03, so a change that loses ground on unseen messages fails here.
 BLIND_FLOORS = {
-    "shipped": {"all": 0.80, "out-of-scope": 0.64, "other-language": 0.67, "long": 0.63},
+    "shipped": {"all": 0.81, "out-of-scope": 0.66, "other-language": 0.67, "long": 0.63},
     "bs": {"all": 0.76},
     "pa": {"all": 0.84},
     "sr": {"all": 0.79},
     "cw": {"all": 0.86},
     "aw": {"all": 0.90},
+    "ag": {"all": 0.82},
+    "kn": {"all": 0.86},
+    "gd": {"all": 0.71},
+    "dm": {"all": 0.76},
+    "lc": {"all": 0.80},
+    "vc": {"all": 0.76},
+    "bb": {"all": 0.84},
 }
 
 
