@@ -18,16 +18,21 @@ from tests.conftest import DATA, ROOT, free_port
 TOKEN, PUBLIC = "serve-test-token", "https://puente.example.org"
 
 
-def test_serve_answers_sms_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    port = free_port()
-    store = tmp_path / "sessions.sqlite3"
-    env = {
+def sms_env(store: Path) -> dict[str, str]:
+    """The environment of a `puente serve` that answers SMS, with its store at `store`."""
+    return {
         **os.environ,
         "TWILIO_AUTH_TOKEN": TOKEN,
         "PUBLIC_BASE_URL": PUBLIC,
         "SESSION_SECRET": "a-long-test-session-secret",
         "SESSION_STORE": str(store),
     }
+
+
+def test_serve_answers_sms_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    store = tmp_path / "sessions.sqlite3"
+    env = sms_env(store)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -71,13 +76,7 @@ def test_a_second_serve_on_the_same_sqlite_file_is_refused_with_what_to_do(
     tmp_path: Path,
 ) -> None:
     store = tmp_path / "sessions.sqlite3"
-    env = {
-        **os.environ,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "PUBLIC_BASE_URL": PUBLIC,
-        "SESSION_SECRET": "a-long-test-session-secret",
-        "SESSION_STORE": str(store),
-    }
+    env = sms_env(store)
     command = [sys.executable, "-m", "bot", "serve", "--knowledge", str(DATA / "mini")]
     first = subprocess.Popen(
         [*command, "--port", str(free_port())],
