@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -133,11 +134,7 @@ class TelegramStarter:
             await self.application.shutdown()
 
 
-_STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, TimeoutError)
-with contextlib.suppress(ImportError):
-    from redis.exceptions import RedisError
-
-    _STORE_ERRORS = (*_STORE_ERRORS, RedisError)
+_STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, TimeoutError, RedisError)
 
 
 class StoreOutages:

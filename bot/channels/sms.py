@@ -88,10 +88,10 @@ class SmsChannel:
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)
         message = self._inbound(sender, params.get("Body", ""))
-        twiml = await self.conversations.handle(
+        answer = await self.conversations.handle(
             message, _twiml, marker="sms:" + sid, split=self.split
         )
-        return Response(twiml, media_type=XML)
+        return Response(answer, media_type=XML)
 
     def _inbound(self, sender: str, body: str) -> Inbound:
         word = fold(body).strip().strip(".!")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.conversation import payloads
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
 from bot.conversation.payloads import NO_COUNTRY, Action, Payload
@@ -201,11 +202,10 @@ class _Turn:
 
     @staticmethod
     def _numbered(text: str, session: Session) -> Payload | None:
-        if not re.fullmatch(r"\d{1,2}", text):
-            return None
+        """The choice a number picks from the list shown, if it picks one."""
         number = int(text)
         if number == 0:
-            return Payload(Action.FEEDBACK, "no")
+            return payloads.feedback(False)
         if 1 <= number <= len(session.menu):
             return Payload.parse(session.menu[number - 1])
         return None
