@@ -8,8 +8,9 @@ content words as stemmed terms. Entries and messages go through the same steps.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from bot.content.locales import Locales
 from bot.matching.language import Detection, LanguageDetector
@@ -19,16 +20,23 @@ from bot.normalise import split_sentences, stem, tokens
 CONCEPT_WEIGHT = 1.0
 TERM_WEIGHT = 0.7
 CORRECTED_WEIGHT = 0.8  # a guessed word counts a little less than one typed right
+WORD_CACHE = 50_000  # words whose stems are remembered per knowledge version; emptied when full
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(NamedTuple):
     """One unit of meaning found in a text: 'c:<concept>' or 't:<stem>'."""
 
     key: str
     weight: float
     source: str  # the words that produced it, for --explain
     sentence: int = 0
+
+
+class _Word(NamedTuple):
+    """What the phrase tables need of one folded word, looked up once per knowledge version."""
+
+    stems: dict[str, str]  # its stem in each language that has phrases
+    starts: frozenset[str]  # the languages in which a lexicon phrase starts with it
 
 
 @dataclass
@@ -66,6 +74,7 @@ class Analyzer:
                     self.max_phrase = max(self.max_phrase, len(key))
                     vocabularies.setdefault(lang, set()).update(words)
         self._first = {lang: {key[0] for key in table} for lang, table in self._phrases.items()}
+        self._phrase_prefixes = {lang: _prefixes(table) for lang, table in self._phrases.items()}
         function_words: dict[str, set[str]] = {}
         for code, language in locales.languages.items():
             function_words[code] = set(language.stopwords) | set(language.shorthand)
@@ -85,6 +94,7 @@ class Analyzer:
             for code in self.languages
         }
         self._stopwords = {code: lang.stopwords for code, lang in locales.languages.items()}
+        self._words: dict[str, _Word] = {}
         self.speller = Speller(())
         self.know_places(set())
 
@@ -188,6 +198,16 @@ class Analyzer:
             fixed.append(guess)
         return fixed, corrected
 
+    def _word(self, word: str) -> _Word:
+        info = self._words.get(word)
+        if info is None:
+            if len(self._words) >= WORD_CACHE:
+                self._words.clear()
+            stems = {code: stem(word, code) for code in self._phrases}
+            starts = frozenset(code for code, s in stems.items() if s in self._first[code])
+            info = self._words[word] = _Word(stems, starts)
+        return info
+
     def _extract(
         self,
         words: list[str],
@@ -199,39 +219,37 @@ class Analyzer:
         lang = order[0]
         stop = self._stopwords.get(lang, frozenset())
         other = self._stopwords.get(order[1], frozenset()) if len(order) > 1 else frozenset()
-        stems = {code: [stem(w, code) for w in words] for code in order if code in self._phrases}
-        firsts = self._first
+        infos = [self._word(w) for w in words]
         place_firsts = self._place_firsts
+        known = self.speller.words
+        features = analysis.features
         i = 0
         while i < len(words):
-            if words[i] in place_firsts:
+            word = words[i]
+            if word in place_firsts:
                 place = self._place_at(words, i)
                 if place:
                     i += place  # where someone is or goes is the scope's business, not a topic
                     continue
-            if any(row[i] in firsts[code] for code, row in stems.items()):
-                span, concepts = self._phrase_at(stems, words, i, order)
-            else:
-                span, concepts = 1, ()
-            if concepts:
-                guessed = corrected and not corrected.isdisjoint(range(i, i + span))
-                weight = CONCEPT_WEIGHT * (CORRECTED_WEIGHT if guessed else 1.0)
-                source = " ".join(words[i : i + span])
-                analysis.features.extend(
-                    Feature("c:" + c, weight, source, sentence) for c in concepts
-                )
-                i += span
-                continue
-            word = words[i]
+            info = infos[i]
+            if info.starts:
+                span, concepts = self._phrase_at(infos, words, i, order)
+                if concepts:
+                    guessed = corrected and not corrected.isdisjoint(range(i, i + span))
+                    weight = CONCEPT_WEIGHT * (CORRECTED_WEIGHT if guessed else 1.0)
+                    source = " ".join(words[i : i + span])
+                    features.extend(Feature("c:" + c, weight, source, sentence) for c in concepts)
+                    i += span
+                    continue
             i += 1
             if word in stop or word in other or len(word) < 2:
                 continue
-            if word not in self.speller:
+            if word not in known:
                 analysis.unknown.append((word, sentence))
                 continue
             weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)
-            term = stems[lang][i - 1] if lang in stems else stem(word, lang)
-            analysis.features.append(Feature("t:" + term, weight, word, sentence))
+            term = info.stems[lang] if lang in info.stems else stem(word, lang)
+            features.append(Feature("t:" + term, weight, word, sentence))
 
     def know_places(self, names: set[tuple[str, ...]]) -> None:
         """Country names, and the cues before them, to leave out of a text's features."""
@@ -240,39 +258,68 @@ class Analyzer:
         for language in self.locales.languages.values():
             cues.update(language.destination_cues, language.origin_cues)
         self._cues = cues
+        self._place_prefixes = _prefixes(names)
+        self._cue_prefixes = _prefixes(cues)
         self._place_firsts = {p[0] for p in names} | {c[0] for c in cues}
-        self._longest_place = max((len(p) for p in names | cues), default=1)
 
     def _place_at(self, words: list[str], start: int) -> int:
         """How many words from `start` are a country name, or a cue followed by one."""
         if words[start] not in self._place_firsts:
             return 0
-        longest = min(self._longest_place, len(words) - start)
-        for span in range(longest, 0, -1):
-            if tuple(words[start : start + span]) in self._places:
-                return span
-        for span in range(longest, 0, -1):
-            if tuple(words[start : start + span]) in self._cues:
-                rest = words[start + span :]
-                for size in range(min(self._longest_place, len(rest)), 0, -1):
-                    if tuple(rest[:size]) in self._places:
-                        return span + size
+        place = _spans(words, start, self._place_prefixes, self._places)
+        if place:
+            return place[-1]
+        for span in reversed(_spans(words, start, self._cue_prefixes, self._cues)):
+            after = _spans(words, start + span, self._place_prefixes, self._places)
+            if after:
+                return span + after[-1]
         return 0
 
     def _phrase_at(
-        self, stems: dict[str, list[str]], words: list[str], start: int, order: Sequence[str]
+        self, infos: list[_Word], words: list[str], start: int, order: Sequence[str]
     ) -> tuple[int, tuple[str, ...]]:
         best: tuple[int, tuple[str, ...]] = (1, ())
+        starts = infos[start].starts
         for lang in order:
-            row = stems.get(lang)
-            if row is None or row[start] not in self._first[lang]:
+            if lang not in starts:
                 continue
-            table = self._phrases[lang]
-            for span in range(min(self.max_phrase, len(row) - start), best[0] - 1, -1):
-                found = table.get(tuple(row[start : start + span]))
-                if found and span >= best[0] and (span > best[0] or not best[1]):
-                    if span == 1 and self.stopword(words[start], order[0]):
-                        continue
-                    best = (span, found)
+            table, prefixes = self._phrases[lang], self._phrase_prefixes[lang]
+            row: tuple[str, ...] = ()
+            found_here: tuple[int, tuple[str, ...]] = (0, ())
+            for info in infos[start : start + self.max_phrase]:
+                row = (*row, info.stems[lang])
+                if row not in prefixes:
                     break
+                found = table.get(row)
+                if found:
+                    found_here = (len(row), found)
+            span, found = found_here
+            if not found or span < best[0] or (span == best[0] and best[1]):
+                continue
+            if span == 1 and self.stopword(words[start], order[0]):
+                continue
+            best = (span, found)
         return best
+
+
+def _prefixes(phrases: Iterable[tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
+    """Every phrase and every start of one, so a walk along a text stops at the first dead end."""
+    return frozenset(phrase[:n] for phrase in phrases for n in range(1, len(phrase) + 1))
+
+
+def _spans(
+    words: list[str],
+    start: int,
+    prefixes: frozenset[tuple[str, ...]],
+    phrases: set[tuple[str, ...]],
+) -> list[int]:
+    """The lengths of the phrases that start at `start`, shortest first."""
+    spans = []
+    row: tuple[str, ...] = ()
+    for word in words[start:]:
+        row = (*row, word)
+        if row not in prefixes:
+            break
+        if row in phrases:
+            spans.append(len(row))
+    return spans

@@ -66,6 +66,15 @@ class Index:
             [math.sqrt(sum(self.idf.get(k, self.idf_unseen) ** 2 for k in keys)) for keys in qs]
             for qs in self.asked
         ]
+        # Per entry, which of its example questions hold each feature: the re-ranking reads
+        # only the message's features, not every question of every leader.
+        self.asked_by_key: list[dict[str, tuple[int, ...]]] = []
+        for questions in self.asked:
+            holders: dict[str, list[int]] = defaultdict(list)
+            for n, keys in enumerate(questions):
+                for key in keys:
+                    holders[key].append(n)
+            self.asked_by_key.append({key: tuple(ns) for key, ns in holders.items()})
         # Each entry's features with their saturated weight in it (0..1), as posted below.
         self.features: list[dict[str, float]] = [
             {key: tf / (tf + SATURATION) for key, tf in features.items()}

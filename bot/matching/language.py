@@ -70,10 +70,11 @@ class LanguageDetector:
         for word in words:
             for lang, vote in self._votes.get(word, ()):
                 scores[lang] += vote
-        for char in raw.lower():
-            for lang, vote in _CHARACTER_VOTES.get(char, {}).items():
-                if lang in scores:
-                    scores[lang] += vote
+        if not raw.isascii():  # every voting character is outside ASCII
+            for char in raw.lower():
+                for lang, vote in _CHARACTER_VOTES.get(char, {}).items():
+                    if lang in scores:
+                        scores[lang] += vote
         evidence = sum(scores.values())
         for rank, lang in enumerate(prior):
             if lang in scores:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property, partial
 from operator import itemgetter
 
 from bot.content.locales import Locales
@@ -45,7 +47,16 @@ class Candidate:
     entry: Entry
     score: int
     weight: float
-    matched: tuple[tuple[str, float], ...]
+    # What each feature gave the entry is worked out only for candidates that are explained
+    # or compared by subject, a few per message.
+    gains: Callable[[], tuple[tuple[str, float], ...]] = field(
+        default=tuple, repr=False, compare=False
+    )
+
+    @cached_property
+    def matched(self) -> tuple[tuple[str, float], ...]:
+        """What each feature of the message gave this entry, the largest first."""
+        return self.gains()
 
 
 @dataclass(frozen=True)
@@ -211,9 +222,8 @@ class Matcher:
                 coverage = max(coverage, 0.9 * best_sentence)
             score = round(min(1.0, coverage / 0.75) * 100)
             entry = index.entries[number]
-            candidates.append(
-                Candidate(entry, score, weight, self._matched(number, entry, query, country))
-            )
+            gains = partial(self._matched, number, entry, query, country)
+            candidates.append(Candidate(entry, score, weight, gains))
         candidates.sort(key=lambda c: (-c.weight, c.entry.id))
         return self._prefer_local(self._rerank(candidates, query), country)
 
@@ -273,15 +283,16 @@ class Matcher:
             return candidates
         weights = {k: index.idf.get(k, index.idf_unseen) * f.weight for k, f in query.items()}
         norm = sum(w * w for w in weights.values()) ** 0.5 or 1.0
-        asked_keys = weights.keys()
         boosted = []
         for candidate in head:
-            best = 0.0
             number = self._numbers[candidate.entry.id]
-            for keys, size in zip(index.asked[number], index.asked_sizes[number], strict=True):
-                shared = sum([weights[k] for k in asked_keys & keys])
-                if shared:
-                    best = max(best, shared / (norm * size))
+            holders = index.asked_by_key[number]
+            shared: dict[int, float] = defaultdict(float)
+            for key, weight in weights.items():
+                for question in holders.get(key, ()):
+                    shared[question] += weight
+            sizes = index.asked_sizes[number]
+            best = max((w / (norm * sizes[q]) for q, w in shared.items()), default=0.0)
             boosted.append(candidate.weight * (1 + QUESTION_BONUS * best))
         order = sorted(range(len(head)), key=lambda n: -boosted[n])
         return [head[n] for n in order] + candidates[RERANK:]

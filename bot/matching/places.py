@@ -38,6 +38,7 @@ class PlaceFinder:
                 if phrase:
                     self._names.setdefault(phrase, code)
         self._longest = max((len(p) for p in self._names), default=1)
+        self._firsts = {phrase[0] for phrase in self._names}
         self._destination: set[Phrase] = set()
         self._origin: set[Phrase] = set()
         self._presence: set[Phrase] = set()
@@ -51,8 +52,12 @@ class PlaceFinder:
     def find(self, words: list[str]) -> list[Mention]:
         """Every country named in `words` (folded tokens), in order."""
         mentions = []
+        firsts = self._firsts
         i = 0
         while i < len(words):
+            if words[i] not in firsts:
+                i += 1
+                continue
             for span in range(min(self._longest, len(words) - i), 0, -1):
                 phrase = tuple(words[i : i + span])
                 code = self._names.get(phrase)

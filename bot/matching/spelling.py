@@ -13,6 +13,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 MIN_LENGTH = 5  # shorter words have too many neighbours to correct safely
+CACHE_SIZE = 20_000  # corrections remembered per knowledge version; emptied when full
 
 
 def _deletes(word: str) -> set[str]:
@@ -48,11 +49,16 @@ class Speller:
                 for deleted in _deletes(word):
                     index.setdefault(deleted, []).append(word)
         self._index = index
-        by_length: dict[int, list[str]] = {}
+        # Two-edit candidates must start like the word typed (see _same_start), so they are
+        # kept by first letter and length: a search reads a few hundred words, not thousands.
+        by_start: dict[tuple[str, int], list[str]] = {}
         for word in self.words:
             if len(word) >= 6 and word.isalpha():
-                by_length.setdefault(len(word), []).append(word)
-        self._by_length = by_length
+                by_start.setdefault((word[0], len(word)), []).append(word)
+                if word[0] == "h":  # "ospital" is looked for among words in h + o
+                    by_start.setdefault(("h" + word[1], len(word)), []).append(word)
+        self._by_start = by_start
+        self._cache: dict[tuple[str, frozenset[str]], str | None] = {}
 
     def __contains__(self, word: str) -> bool:
         return word in self.words
@@ -67,6 +73,15 @@ class Speller:
             return word
         if len(word) < MIN_LENGTH or not word.isalpha():
             return None
+        key = (word, prefer if isinstance(prefer, frozenset) else frozenset(prefer))
+        if key in self._cache:
+            return self._cache[key]
+        if len(self._cache) >= CACHE_SIZE:
+            self._cache.clear()
+        found = self._cache[key] = self._search(word, key[1])
+        return found
+
+    def _search(self, word: str, prefer: frozenset[str]) -> str | None:
         candidates: set[str] = set(self._index.get(word, ()))
         for deleted in _deletes(word):
             if deleted in self.words:
@@ -75,8 +90,13 @@ class Speller:
         limit = max_edits(word)
         if not candidates and limit > 1:
             # Two edits: rapidfuzz over the words of about the same length, in C.
+            starts = [word[0], "h" + word[0]]
+            starts.extend(next((g for g in _SOUNDALIKE if word[0] in g), ""))
             nearby = [
-                w for n in range(len(word) - 2, len(word) + 3) for w in self._by_length.get(n, ())
+                w
+                for start in dict.fromkeys(starts)
+                for n in range(len(word) - 2, len(word) + 3)
+                for w in self._by_start.get((start, n), ())
             ]
             found = process.extract(
                 word, nearby, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5
