@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     command("telegram-poll", "talk to Telegram by long polling, for development without a URL")
     command("set-webhook", "register the Telegram webhook and the bot's commands")
     command("train-triage", "train the emergency triage model on locales/triage/train")
+    command("build-wordlists", "write locales/words from wordfreq (pip install wordfreq)")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
     bench.add_argument("--questions", type=int, default=50_000)
     bench.add_argument("--messages", type=int, default=3_000)
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _check,
         "bench": _bench,
         "train-triage": _train_triage,
+        "build-wordlists": _build_wordlists,
         "schema": _schema,
         "serve": _serve,
         "telegram-poll": _poll,
@@ -238,6 +240,18 @@ def _bench(args: argparse.Namespace) -> int:
     from bot.reports.bench import run
 
     return run(args.knowledge, args.locales, args.questions, args.messages)
+
+
+def _build_wordlists(args: argparse.Namespace) -> int:
+    from bot.content.wordlists import build_wordlists
+
+    try:
+        written = build_wordlists(args.locales / "words")
+    except ImportError:
+        print("puente build-wordlists needs wordfreq: pip install -e '.[data]'", file=sys.stderr)
+        return 2
+    print(", ".join(f"{lang}: {n} words" for lang, n in written.items()))
+    return 0
 
 
 def _train_triage(args: argparse.Namespace) -> int:

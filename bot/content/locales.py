@@ -11,6 +11,7 @@ from typing import Any
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po
 
+from bot.content.wordlists import load_wordlists
 from bot.content.yamlsource import Problem, YamlError, line_of, load_yaml
 from bot.normalise import tokens
 
@@ -36,6 +37,7 @@ class Language:
     commands: Mapping[str, frozenset[Phrase]] = field(default_factory=dict)
     emergency: frozenset[Phrase] = frozenset()
     emergency_alone: frozenset[Phrase] = frozenset()  # only when (nearly) the whole message
+    need_cues: frozenset[Phrase] = frozenset()  # "where can I", "necesito": the need's sentence
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Locales:
     catalogs: Mapping[str, Catalog]
     version: str
     out_of_scope: frozenset[str] = frozenset()  # concepts only looked for in messages
+    # Valid words per language with their Zipf frequency (locales/words, see wordlists.py).
+    words: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def chain(self, lang: str) -> tuple[str, ...]:
         """`lang` followed by its fallback languages, each once."""
@@ -103,7 +107,12 @@ def load_locales(root: Path) -> tuple[Locales, list[Problem]]:
         c: {lang: tuple(words) for lang, words in by_lang.items()}
         for c, by_lang in concepts.items()
     }
-    locales = Locales(languages, frozen, catalogs, digest.hexdigest()[:12], frozenset(out_of_scope))
+    words = load_wordlists(root / "words")
+    for path in sorted((root / "words").glob("*.txt")):
+        digest.update(path.read_bytes())
+    locales = Locales(
+        languages, frozen, catalogs, digest.hexdigest()[:12], frozenset(out_of_scope), words
+    )
     return locales, problems
 
 
@@ -156,6 +165,7 @@ def _language(path: Path, problems: list[Problem]) -> Language | None:
         commands=commands,
         emergency=_phrases(data.get("emergency")) - alone,
         emergency_alone=alone,
+        need_cues=_phrases(data.get("need_cues")),
     )
 
 

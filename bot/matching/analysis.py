@@ -20,6 +20,12 @@ from bot.normalise import split_sentences, stem, tokens
 CONCEPT_WEIGHT = 1.0
 TERM_WEIGHT = 0.7
 CORRECTED_WEIGHT = 0.8  # a guessed word counts a little less than one typed right
+# A real word of the message's language that no entry uses is part of the need the answer must
+# explain; how much it says grows with its rarity (Zipf frequency, wordfreq's scale).
+ZIPF_COMMON = 6.0  # as frequent as "what" or "with": says nothing about the need
+ZIPF_SPAN = 3.0  # from ZIPF_COMMON down to Zipf 3 ("pleuvoir", "plumber") rarity reaches 1
+STEMMED_LANGUAGES = 2  # beyond the two likeliest languages a one-word phrase must match as written
+VALID_LANGUAGES = 3  # a word valid in one of the message's likeliest languages is never "corrected"
 WORD_CACHE = 50_000  # words whose stems are remembered per knowledge version; emptied when full
 
 
@@ -46,9 +52,15 @@ class Analysis:
     language: Detection
     words: list[str]
     features: list[Feature] = field(default_factory=list)
-    unknown: list[tuple[str, int]] = field(default_factory=list)
+    unknown: list[tuple[str, int]] = field(default_factory=list)  # neither known nor a real word
+    # Real words of the message's languages that no entry knows, with their rarity (0..1).
+    unexplained: list[tuple[str, int, float]] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
     sentences: int = 1
+    # In a story of several sentences, those that ask (a question, "I need", "where can I"):
+    # empty when every sentence or none does, so nothing is singled out.
+    need: frozenset[int] = frozenset()
+    need_text: str = ""
 
 
 class Analyzer:
@@ -58,6 +70,7 @@ class Analyzer:
         self.locales = locales
         self.languages = tuple(locales.languages)
         self._phrases: dict[str, dict[tuple[str, ...], tuple[str, ...]]] = {}
+        self._written: dict[str, set[str]] = {}  # one-word phrases as written, per language
         self.max_phrase = 1
         vocabularies: dict[str, set[str]] = {lang: set() for lang in self.languages}
         for concept, by_lang in locales.concepts.items():
@@ -70,6 +83,8 @@ class Analyzer:
                     if not words:
                         continue
                     key = tuple(stem(w, lang) for w in words)
+                    if len(words) == 1:
+                        self._written.setdefault(lang, set()).add(words[0])
                     table[key] = tuple(dict.fromkeys((*table.get(key, ()), concept)))
                     self.max_phrase = max(self.max_phrase, len(key))
                     vocabularies.setdefault(lang, set()).update(words)
@@ -95,6 +110,7 @@ class Analyzer:
         }
         self._stopwords = {code: lang.stopwords for code, lang in locales.languages.items()}
         self._words: dict[str, _Word] = {}
+        self._valid = locales.words
         self.speller = Speller(())
         self.know_places(set())
 
@@ -121,6 +137,8 @@ class Analyzer:
         detection = self.detector.detect(text, words, prior, default)
         order = tuple(dict.fromkeys((*detection.ranking[:2], *prior, *detection.ranking)))
         analysis = Analysis(detection, words, sentences=len(sentences))
+        if len(sentences) > 1:
+            self._find_need(sentences, per_sentence, order, analysis)
         for index, sentence_words in enumerate(per_sentence):
             expanded, corrected = self._prepare(sentence_words, order, analysis)
             self._extract(expanded, corrected, order, index, analysis)
@@ -185,8 +203,10 @@ class Analyzer:
         fixed: list[str] = []
         corrected: set[int] = set()
         speller = self.speller
+        valid = [self._valid[code] for code in order[:VALID_LANGUAGES] if code in self._valid]
         for word in self._expand(words, order[:2]):
-            if word in speller or not word.isalpha():
+            if word in speller or not word.isalpha() or any(word in v for v in valid):
+                # "file" in an English message is not a typo of the French "fille".
                 fixed.append(word)
                 continue
             guess = speller.correct(word, self._language_words.get(order[0], frozenset()))
@@ -197,6 +217,42 @@ class Analyzer:
             corrected.add(len(fixed))
             fixed.append(guess)
         return fixed, corrected
+
+    def _find_need(
+        self,
+        sentences: list[str],
+        per_sentence: list[list[str]],
+        order: Sequence[str],
+        analysis: Analysis,
+    ) -> None:
+        cues: set[tuple[str, ...]] = set()
+        for code in order[:2]:
+            language = self.locales.languages.get(code)
+            if language is not None:
+                cues.update(language.need_cues)
+        longest = max((len(c) for c in cues), default=0)
+        need = []
+        for number, (raw, words) in enumerate(zip(sentences, per_sentence, strict=True)):
+            asks = "?" in raw or any(
+                tuple(words[i : i + n]) in cues
+                for i in range(len(words))
+                for n in range(1, min(longest, len(words) - i) + 1)
+            )
+            if asks:
+                need.append(number)
+        if need and len(need) < len(sentences):
+            analysis.need = frozenset(need)
+            analysis.need_text = " ".join(sentences[n] for n in need)
+
+    def _rarity(self, word: str, order: Sequence[str]) -> float | None:
+        """How much a real word says (0..1), or None when no likely language has it."""
+        zipf = max(
+            (self._valid[c].get(word, 0.0) for c in order[:VALID_LANGUAGES] if c in self._valid),
+            default=0.0,
+        )
+        if not zipf:
+            return None
+        return min(1.0, max(0.0, (ZIPF_COMMON - zipf) / ZIPF_SPAN))
 
     def _word(self, word: str) -> _Word:
         info = self._words.get(word)
@@ -245,7 +301,11 @@ class Analyzer:
             if word in stop or word in other or len(word) < 2:
                 continue
             if word not in known:
-                analysis.unknown.append((word, sentence))
+                rarity = self._rarity(word, order)
+                if rarity is None:
+                    analysis.unknown.append((word, sentence))
+                else:
+                    analysis.unexplained.append((word, sentence, rarity))
                 continue
             weight = TERM_WEIGHT * (CORRECTED_WEIGHT if (i - 1) in corrected else 1.0)
             term = info.stems[lang] if lang in info.stems else stem(word, lang)
@@ -280,7 +340,7 @@ class Analyzer:
     ) -> tuple[int, tuple[str, ...]]:
         best: tuple[int, tuple[str, ...]] = (1, ())
         starts = infos[start].starts
-        for lang in order:
+        for rank, lang in enumerate(order):
             if lang not in starts:
                 continue
             table, prefixes = self._phrases[lang], self._phrase_prefixes[lang]
@@ -295,6 +355,10 @@ class Analyzer:
                     found_here = (len(row), found)
             span, found = found_here
             if not found or span < best[0] or (span == best[0] and best[1]):
+                continue
+            if span == 1 and rank >= STEMMED_LANGUAGES and words[start] not in self._written[lang]:
+                # A stem shared by chance across languages ("fera", French "will do", and
+                # Portuguese "ferido", hurt) is no meaning: only a word as listed counts.
                 continue
             if span == 1 and self.stopword(words[start], order[0]):
                 continue

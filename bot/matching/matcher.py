@@ -15,7 +15,7 @@ from operator import itemgetter
 
 from bot.content.locales import Locales
 from bot.content.model import REGION, Entry, KnowledgeBase
-from bot.matching.analysis import Analysis, Feature
+from bot.matching.analysis import TERM_WEIGHT, Analysis, Feature
 from bot.matching.index import Index
 from bot.matching.places import Mention, PlaceFinder
 
@@ -23,7 +23,12 @@ REGION_FACTOR = 0.75  # a country's own entry beats a regional one that says the
 LOCAL_SHARE = 0.65  # a country's entry this close to a region leader on its subject answers
 FOREIGN_SHARE = 0.5  # a word no entry in scope uses, as a share of its usual weight
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
+CONTEXT_SHARE = 0.5  # in a story, a sentence around the one that asks counts this much
+UNEXPLAINED_SHARE = 0.5  # a real word no entry uses, at full rarity, as a share of the rarest
 ANSWER_AT = 20  # below this score the matcher says it is not sure
+# A need the base does not cover ("préstamo para un negocio", "visa americana") asked for in the
+# message's asking sentence is refused unless an entry explains the message this well anyway.
+OUT_OF_SCOPE_OVERRIDE = 60
 SUGGEST_AT = 12  # candidates below this are not even worth suggesting
 KEEP = 8  # how many of the best-scored entries become candidates
 RERANK = 5  # how many leaders the example questions re-rank
@@ -36,6 +41,7 @@ class Reason(StrEnum):
     MATCHED = "matched"
     NOT_SURE = "not sure"
     NOTHING = "nothing in the base matches"
+    OUTSIDE = "a need the base does not cover"
     GREETING = "greeting"
     THANKS = "thanks"
 
@@ -73,6 +79,7 @@ class Match:
     analysis: Analysis | None = None
     reason: Reason = Reason.NOTHING
     notes: tuple[str, ...] = field(default_factory=tuple)
+    outside: tuple[str, ...] = ()  # needs asked for that no entry covers (out-of-scope concepts)
 
     @property
     def alternatives(self) -> tuple[Entry, ...]:
@@ -115,10 +122,14 @@ class Matcher:
         if social:
             return Match(None, 0, detected, detected, scope_country, (), mention, analysis, social)
         candidates = self._score(analysis, scope_country)
-        best = candidates[0] if candidates and candidates[0].score >= ANSWER_AT else None
+        outside = self._outside_need(analysis)
+        bar = OUT_OF_SCOPE_OVERRIDE if outside else ANSWER_AT
+        best = candidates[0] if candidates and candidates[0].score >= bar else None
         shown = tuple(c for c in candidates if c.score >= SUGGEST_AT)[:4]
         if best is None:
             reason = Reason.NOTHING if not shown else Reason.NOT_SURE
+            if outside:
+                reason = Reason.OUTSIDE
             return Match(
                 None,
                 shown[0].score if shown else 0,
@@ -129,6 +140,7 @@ class Matcher:
                 mention,
                 analysis,
                 reason,
+                outside=outside,
             )
         answer_lang, notes = self.answer_language(best.entry, detected)
         return Match(
@@ -142,6 +154,19 @@ class Matcher:
             analysis,
             Reason.MATCHED,
             notes,
+            outside,
+        )
+
+    def _outside_need(self, analysis: Analysis) -> tuple[str, ...]:
+        """The out-of-scope needs the message asks for (in its asking sentence, if one)."""
+        outside = self.locales.out_of_scope
+        need = analysis.need
+        return tuple(
+            dict.fromkeys(
+                f.key[2:]
+                for f in analysis.features
+                if f.key[2:] in outside and (not need or f.sentence in need)
+            )
         )
 
     def answer_language(self, entry: Entry, wanted: str) -> tuple[str, tuple[str, ...]]:
@@ -173,8 +198,16 @@ class Matcher:
 
     def _score(self, analysis: Analysis, country: str | None) -> list[Candidate]:
         index = self.index
+        need = analysis.need
+
+        def share(sentence: int) -> float:
+            # The sentence that asks leads; the story around it adds the country and topic.
+            return CONTEXT_SHARE if need and sentence not in need else 1.0
+
         query: dict[str, Feature] = {}
         for feature in analysis.features:
+            if need and feature.sentence not in need:
+                feature = feature._replace(weight=feature.weight * CONTEXT_SHARE)
             kept = query.get(feature.key)
             if kept is None or feature.weight > kept.weight:
                 query[feature.key] = feature
@@ -189,7 +222,10 @@ class Matcher:
                 weight *= FOREIGN_SHARE
             mass[feature.sentence] += weight
         for _, sentence in analysis.unknown:
-            mass[sentence] += index.idf_unseen * UNKNOWN_SHARE
+            mass[sentence] += index.idf_unseen * UNKNOWN_SHARE * share(sentence)
+        for _, sentence, rarity in analysis.unexplained:
+            unexplained = index.idf_unseen * TERM_WEIGHT * UNEXPLAINED_SHARE * rarity
+            mass[sentence] += unexplained * share(sentence)
         total_mass = sum(mass.values())
         if total_mass <= 0:
             return []

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.library import Snapshot, build_snapshot
+from bot.matching.matcher import ANSWER_AT
 from bot.reports.document import Document, render_text
 from bot.reports.html import write_html
 
@@ -107,7 +108,7 @@ def _from_base(args: argparse.Namespace) -> Document | None:
         return None
     outcomes = evaluate.evaluate(snapshot.matcher, cases)
     known = {entry.id for entry in snapshot.base.entries}
-    return evaluate.document(outcomes, str(path), bad, known)
+    return evaluate.document(outcomes, str(path), bad, known, ANSWER_AT)
 
 
 def _unanswered(args: argparse.Namespace) -> Document | None:

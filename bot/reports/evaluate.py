@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.matching import Matcher
+from bot.matching.matcher import SUGGEST_AT
 from bot.reports.document import Block, Document, Heading, Items, Paragraph, Table, percent
 
 TOP = 3
@@ -38,6 +39,7 @@ class Outcome:
     got: str | None
     score: int
     offered: tuple[str, ...]  # the answer, then the alternatives, as a user sees them
+    top: str | None = None  # the best-scored entry, answered or not: what a threshold would pick
 
     @property
     def right(self) -> bool:
@@ -90,7 +92,8 @@ def evaluate(matcher: Matcher, cases: Iterable[Case]) -> list[Outcome]:
         match = matcher.match(case.text, case.country, case.lang)
         got = match.entry.id if match.entry else None
         offered = (*([got] if got else []), *(entry.id for entry in match.alternatives))
-        found.append(Outcome(case, got, match.score, offered))
+        top = got or (match.candidates[0].entry.id if match.candidates else None)
+        found.append(Outcome(case, got, match.score, offered, top))
     return found
 
 
@@ -135,8 +138,41 @@ def per_tag(outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:
     return {tag: (c[0], c[1]) for tag, c in sorted(found.items())}
 
 
+@dataclass(frozen=True)
+class Point:
+    """What a threshold on the score would give: who is answered, and how well."""
+
+    threshold: int
+    answered: int  # messages whose best entry scores at least the threshold
+    right_answered: int  # of those, the ones whose best entry is the expected one
+    right: int  # answered rightly, or rightly not answered (out of scope below the threshold)
+
+
+def curve(outcomes: list[Outcome], step: int = 5) -> list[Point]:
+    """Coverage against accuracy for thresholds from SUGGEST_AT up to 100.
+
+    Below SUGGEST_AT the matcher keeps no candidate, so no lower threshold can be judged.
+    """
+    points = []
+    start = -(-SUGGEST_AT // step) * step
+    for threshold in range(start, 101, step):
+        answered = [o for o in outcomes if o.top is not None and o.score >= threshold]
+        right_answered = sum(1 for o in answered if o.top == o.case.expect)
+        abstained_rightly = sum(
+            1 for o in outcomes if o.case.expect is None and (o.top is None or o.score < threshold)
+        )
+        points.append(
+            Point(threshold, len(answered), right_answered, right_answered + abstained_rightly)
+        )
+    return points
+
+
 def document(
-    outcomes: list[Outcome], name: str, bad: list[str], known: set[str] | None = None
+    outcomes: list[Outcome],
+    name: str,
+    bad: list[str],
+    known: set[str] | None = None,
+    threshold: int | None = None,
 ) -> Document:
     """The evaluation report: headline numbers, accuracy per tag, then every failure."""
     s = Summary.of(outcomes)
@@ -166,6 +202,28 @@ def document(
         blocks.append(Heading("Accuracy per tag"))
         rows = tuple((tag, n, r, percent(r, n)) for tag, (r, n) in tags.items())
         blocks.append(Table(("tag", "messages", "right", "accuracy"), rows))
+    if threshold is not None and outcomes:
+        blocks.append(Heading("Confidence: answered share against accuracy"))
+        blocks.append(
+            Paragraph(
+                f"The score (0-100) is what the matcher decides on: it answers at {threshold} "
+                f"and above (marked), otherwise it says it is not sure. A higher threshold "
+                f"answers fewer messages, more of them rightly."
+            )
+        )
+        rows_curve = tuple(
+            (
+                f"{p.threshold}{' <-' if p.threshold == threshold else ''}",
+                percent(p.answered, len(outcomes)),
+                percent(p.right_answered, p.answered) if p.answered else "-",
+                percent(p.right, len(outcomes)),
+            )
+            for p in curve(outcomes)
+            if p.threshold <= 60 or p.threshold % 10 == 0
+        )
+        blocks.append(
+            Table(("threshold", "answered", "right when answered", "right overall"), rows_curve)
+        )
     unknown = sorted({o.case.expect for o in outcomes if o.case.expect} - known) if known else []
     if unknown or bad:
         blocks.append(Heading("Problems in the file"))
