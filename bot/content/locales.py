@@ -49,8 +49,8 @@ class Locales:
     catalogs: Mapping[str, Catalog]
     version: str
     out_of_scope: frozenset[str] = frozenset()  # concepts only looked for in messages
-    # Valid words per language with their Zipf frequency (locales/words, see wordlists.py).
-    words: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    # Valid words per language, with ten times their Zipf frequency (see wordlists.py).
+    words: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     def chain(self, lang: str) -> tuple[str, ...]:
         """`lang` followed by its fallback languages, each once."""

@@ -111,6 +111,9 @@ class Analyzer:
         self._stopwords = {code: lang.stopwords for code, lang in locales.languages.items()}
         self._words: dict[str, _Word] = {}
         self._valid = locales.words
+        self._cue_tables: dict[
+            tuple[str, ...], tuple[frozenset[tuple[str, ...]], set[tuple[str, ...]]]
+        ] = {}
         self.speller = Speller(())
         self.know_places(set())
 
@@ -225,33 +228,40 @@ class Analyzer:
         order: Sequence[str],
         analysis: Analysis,
     ) -> None:
-        cues: set[tuple[str, ...]] = set()
-        for code in order[:2]:
-            language = self.locales.languages.get(code)
-            if language is not None:
-                cues.update(language.need_cues)
-        longest = max((len(c) for c in cues), default=0)
+        prefixes, cues = self._need_cues(tuple(order[:2]))
         need = []
         for number, (raw, words) in enumerate(zip(sentences, per_sentence, strict=True)):
-            asks = "?" in raw or any(
-                tuple(words[i : i + n]) in cues
-                for i in range(len(words))
-                for n in range(1, min(longest, len(words) - i) + 1)
-            )
-            if asks:
+            if "?" in raw or any(
+                _spans(words, i, prefixes, cues) for i, w in enumerate(words) if (w,) in prefixes
+            ):
                 need.append(number)
         if need and len(need) < len(sentences):
             analysis.need = frozenset(need)
             analysis.need_text = " ".join(sentences[n] for n in need)
 
+    def _need_cues(
+        self, languages: tuple[str, ...]
+    ) -> tuple[frozenset[tuple[str, ...]], set[tuple[str, ...]]]:
+        """Every start of these languages' need cues (see _spans), and the cues."""
+        found = self._cue_tables.get(languages)
+        if found is None:
+            cues: set[tuple[str, ...]] = set()
+            for code in languages:
+                language = self.locales.languages.get(code)
+                if language is not None:
+                    cues.update(language.need_cues)
+            found = self._cue_tables[languages] = (_prefixes(cues), cues)
+        return found
+
     def _rarity(self, word: str, order: Sequence[str]) -> float | None:
         """How much a real word says (0..1), or None when no likely language has it."""
-        zipf = max(
-            (self._valid[c].get(word, 0.0) for c in order[:VALID_LANGUAGES] if c in self._valid),
-            default=0.0,
+        tenths = max(
+            (self._valid[c].get(word, 0) for c in order[:VALID_LANGUAGES] if c in self._valid),
+            default=0,
         )
-        if not zipf:
+        if not tenths:
             return None
+        zipf = tenths / 10
         return min(1.0, max(0.0, (ZIPF_COMMON - zipf) / ZIPF_SPAN))
 
     def _word(self, word: str) -> _Word:
