@@ -122,6 +122,13 @@ class Matcher:
         if social:
             return Match(None, 0, detected, detected, scope_country, (), mention, analysis, social)
         candidates = self._score(analysis, scope_country)
+        if mention is not None and country is not None and mention.role == "bare":
+            # "perdí mi DPI cuando me agarraron en México": a country only named, by someone
+            # whose country is known, moves the question there only if its entries answer
+            # better than home's.
+            at_home = self._score(analysis, country)
+            if at_home and (not candidates or at_home[0].weight >= candidates[0].weight):
+                candidates, scope_country, mention = at_home, country, None
         outside = self._outside_need(analysis)
         bar = OUT_OF_SCOPE_OVERRIDE if outside else ANSWER_AT
         best = candidates[0] if candidates and candidates[0].score >= bar else None

@@ -200,3 +200,23 @@ def test_a_misspelled_country_is_used_as_the_country(
     match = shipped_matcher.match(text)
     assert match.country == country and match.entry is not None
     assert match.entry.country == country
+
+
+@pytest.mark.parametrize(
+    ("text", "home", "expected"),
+    [
+        # Guyana is where the diploma is to count; Haiti, only named, is where it is from.
+        (
+            "Mwen gen diplom enfimye Ayiti, kijan pou yo rekonet li Guyana?",
+            "gy",
+            "gy-certification-diploma-recognition",
+        ),
+        # The country named is the one asked about: its entries answer better than home's.
+        ("perdi el DUI, El Salvador, como lo saco", "gt", "sv-documents-dui"),
+    ],
+)
+def test_a_country_only_named_moves_the_question_only_if_it_answers_better(
+    shipped_matcher: Matcher, text: str, home: str, expected: str
+) -> None:
+    match = shipped_matcher.match(text, home)
+    assert match.entry is not None and match.entry.id == expected
