@@ -222,6 +222,9 @@ async def test_a_frozen_redis_gets_a_polite_503_in_seconds_then_service_again(
                 assert max(seconds for _, seconds, _ in answers) < 5, answers
                 health = await http.get(server.url + "/healthz")
                 assert health.status_code == 503
+                params, headers = signed_sms("SMfrozen6", "+18685550106")
+                later = await http.post(server.url + "/sms", data=params, headers=headers)
+                assert later.status_code == 503  # still the same outage, no new log line
                 redis.send_signal(signal.SIGCONT)
                 deadline = time.monotonic() + 15
                 while True:
