@@ -90,6 +90,11 @@ class Library:
 async def reload_once(library: Library, knowledge: Path, locales: Path) -> bool:
     """Build a new snapshot aside; swap it in if it has no errors. Return whether it was."""
     snapshot = await asyncio.to_thread(build_snapshot, knowledge, locales)
+    return publish(library, snapshot)
+
+
+def publish(library: Library, snapshot: Snapshot) -> bool:
+    """Swap `snapshot` in if it has no errors, else keep it as the refused one."""
     if snapshot.errors:
         library.refused = snapshot
         for problem in snapshot.errors:
@@ -103,8 +108,28 @@ async def reload_once(library: Library, knowledge: Path, locales: Path) -> bool:
     return True
 
 
+# An editor, `cp` or `git checkout` may write a file in several steps; a prefix cut at an
+# entry's end is valid YAML and would go live, with entries missing, until the rest lands. A
+# reload waits until no file under the folders changed for this long, and is dropped if one
+# changed while it was being built (the watcher then sees that change and tries again).
+SETTLE = 1.0
+
+
+def _fingerprint(folders: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Every file's path, modification time and size: what a save in progress changes."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
+            try:
+                stat = path.stat()
+            except OSError:  # deleted while we looked: the next look sees it gone
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return tuple(found)
+
+
 class Watcher:
-    """Watches the folders and reloads on every change."""
+    """Watches the folders and reloads once a change has settled."""
 
     def __init__(self, library: Library, knowledge: Path, locales: Path) -> None:
         self.library = library
@@ -126,8 +151,26 @@ class Watcher:
 
     async def _run(self) -> None:
         folders = [str(f) for f in self.folders if f.exists()]
+        loaded = await asyncio.to_thread(_fingerprint, self.folders)
         async for _changes in awatch(*folders, stop_event=self._stop, debounce=300):
             try:
-                await reload_once(self.library, *self.folders)
+                still = await self._settled()
+                if still == loaded:  # changes the last reload already took in
+                    continue
+                snapshot = await asyncio.to_thread(build_snapshot, *self.folders)
+                if await asyncio.to_thread(_fingerprint, self.folders) != still:
+                    continue  # written to while we read it: the watcher reports that change
+                publish(self.library, snapshot)
+                loaded = still  # refused or not, this tree has had its say
             except Exception:  # a reload must never take the service down
                 log.exception("reload failed; still serving the last good version")
+
+    async def _settled(self) -> tuple[tuple[str, int, int], ...]:
+        """Wait until the folders have been still for SETTLE seconds; their fingerprint then."""
+        before = await asyncio.to_thread(_fingerprint, self.folders)
+        while True:
+            await asyncio.sleep(SETTLE)
+            after = await asyncio.to_thread(_fingerprint, self.folders)
+            if after == before:
+                return after
+            before = after

@@ -148,11 +148,12 @@ class StoreOutages:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
+        started, status = False, 0
 
         async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+            nonlocal started, status
+            if message["type"] == "http.response.start":
+                started, status = True, int(message["status"])
             await send(message)
 
         try:
@@ -164,7 +165,7 @@ class StoreOutages:
             if not started:
                 await PlainTextResponse("store unavailable", 503)(scope, receive, send)
             return
-        if self.down:
+        if self.down and status < 500:  # /healthz answering 503 is no sign of recovery
             log.info("the session store serves again")
             self.down = False
 

@@ -40,6 +40,7 @@ class BotApi:
     updates: list[dict[str, Any]] = field(default_factory=list)  # served by getUpdates
     down: bool = False  # sendMessage fails as when Telegram's servers are out
     refused: int = 0  # how many sendMessage calls failed while down
+    delay: float = 0.0  # seconds sendMessage takes to answer; the message counts as sent at once
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -91,6 +92,8 @@ class BotApi:
                     {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502
                 )
             if name == "sendMessage":
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 chat = {"id": int(params["chat_id"]), "type": "private"}
                 result = {
                     "message_id": next(self._ids),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -96,3 +97,36 @@ async def test_messages_during_a_swap_are_answered_from_one_whole_version(tmp_pa
     assert await reload
     assert all(entry == "mini-tt-clinic" for _, entry in answers)
     assert library.current.matcher.match("my tooth hurts", "tt").entry is not None
+
+
+async def test_a_file_caught_half_saved_never_goes_live(tmp_path: Path) -> None:
+    folder = copy_base(tmp_path)
+    library = Library(build_snapshot(folder))
+    old = library.current.version
+    health = folder / "tt" / "health.yaml"
+    final_text = health.read_text() + NEW_ENTRY
+    # The first entry alone, cut where a slow save could pause: valid YAML, a valid base.
+    prefix = final_text[: final_text.index("  - id: mini-tt-emergency")]
+    served = [old]
+    watcher = Watcher(library, folder, DEFAULT_LOCALES)
+    await watcher.start()
+    try:
+        await asyncio.sleep(0.3)  # the watcher is watching
+        health.write_text(prefix)
+        written = time.monotonic()
+        while time.monotonic() - written < 0.4:  # the rest lands a moment later
+            await asyncio.sleep(0.005)
+            if library.current.version != served[-1]:
+                served.append(library.current.version)
+        health.write_text(final_text)
+        final = build_snapshot(folder).version
+        deadline = time.monotonic() + 15
+        while served[-1] != final:
+            assert time.monotonic() < deadline, f"the final version never went live: {served}"
+            await asyncio.sleep(0.005)
+            if library.current.version != served[-1]:
+                served.append(library.current.version)
+    finally:
+        await watcher.stop()
+    assert served == [old, final]
+    assert library.current.base.entry("mini-tt-emergency") is not None

@@ -23,7 +23,11 @@ from bot.storage import Store
 
 log = logging.getLogger(__name__)
 QUEUE = "telegram"
-LEASE = 120.0  # seconds a worker may hold an update before another may take it
+# A worker renews the lease of each update in hand every RENEW_EVERY seconds however long it
+# takes to answer, so a lease can be short: a killed process's updates are taken up by another
+# within LEASE seconds (at once on SQLite, whose next owner releases them at open).
+LEASE = 10.0
+RENEW_EVERY = 3.0
 MAX_ATTEMPTS = 12  # about an hour of retries with the backoff below
 MAX_BACKOFF = 300.0
 IDLE_POLL = 1.0  # how often to look for updates other processes left or retries now due
@@ -112,6 +116,7 @@ class TelegramInbox:
     async def _handle(self, item: str, data: str, attempts: int) -> None:
         failures: list[BaseException] = []
         token = FAILURES.set(failures)
+        renewing = asyncio.create_task(self._renew(item))
         try:
             update = Update.de_json(json.loads(data), self.application.bot)
             await self.application.process_update(update)
@@ -119,6 +124,9 @@ class TelegramInbox:
             failures.append(exc)
         finally:
             FAILURES.reset(token)
+            renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewing
         try:
             if not failures:
                 await self.store.complete(QUEUE, item)
@@ -136,6 +144,15 @@ class TelegramInbox:
                 await self.store.retry(QUEUE, item, delay)
         except Exception:  # the store is down; the lease runs out and it is tried again
             log.exception("cannot record the outcome of Telegram update %s", item)
+
+    async def _renew(self, item: str) -> None:
+        """Keep the lease of an update in hand: a renewal is a retry not due before it ends."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await self.store.retry(QUEUE, item, LEASE)
+            except Exception:  # the store is down: the lease may run out, and another takes it
+                log.warning("cannot renew the lease of Telegram update %s", item)
 
 
 def _final(failures: list[BaseException]) -> bool:

@@ -81,10 +81,26 @@ class RedisStore(Store):
         clock: Clock = system_clock,
         session_days: int = SESSION_DAYS,
     ) -> None:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as Dropped
 
-        # Timeouts: a frozen Redis must fail a request in seconds, not hang it past Twilio's 15.
-        self._redis = Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+        # A frozen Redis must fail a request in seconds, not hang it past Twilio's 15. Each
+        # call times out after 3 s. redis-py would retry a timed-out call three times with
+        # backoff (12 s and more): only a dropped connection is retried, once, at once (Redis
+        # restarted). Its default pool opens connections one after another under one lock, so
+        # the tenth request of an outage waited 30 s; this pool opens them side by side, and
+        # a request that finds every connection busy for 3 s fails too.
+        pool = BlockingConnectionPool.from_url(
+            url,
+            socket_timeout=3,
+            socket_connect_timeout=3,
+            retry=Retry(NoBackoff(), 1, supported_errors=(Dropped,)),
+            max_connections=64,
+            timeout=3,
+        )
+        self._redis = Redis.from_pool(pool)
         self._session_ttl = session_days * DAY
         self._prefix = prefix
         self._clock = clock

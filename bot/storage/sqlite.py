@@ -82,9 +82,19 @@ class SqliteStore(Store):
             ) from None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._clock = clock
+        self._release_leases()
         self._session_ttl = session_days * DAY
         self._locks = LocalLocks()
         self._purged = 0.0
+
+    def _release_leases(self) -> None:
+        """Updates in hand of the file's last owner, killed or stopped: due now, not when the
+        leases run out. The file lock says that owner is gone (a retry's backoff goes too)."""
+        now = self._clock()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.execute("UPDATE inbox SET available = ? WHERE available > ?", (now, now))
+            self._db.execute("DELETE FROM inbox_busy")
 
     async def _submit(self, work: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)

@@ -221,6 +221,31 @@ async def test_a_lost_lease_hands_the_item_to_the_next_worker(
     assert again.id == "7" and again.attempts == 2
 
 
+async def test_a_renewed_lease_keeps_the_item_in_hand(store: Store, clock: FakeClock) -> None:
+    await store.enqueue("tg", "8", "ana", "{}")
+    assert len(await store.claim("tg", 10, lease=10)) == 1
+    for _ in range(5):  # answering takes long; the worker renews as it goes
+        clock.advance(8)
+        await store.retry("tg", "8", 10)
+        assert await store.claim("tg", 10, lease=10) == []
+
+
+async def test_the_next_sqlite_owner_takes_up_the_last_ones_items_at_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    first = SqliteStore(tmp_path / "s.sqlite3", clock=clock)
+    await first.enqueue("tg", "1", "ana", "{}")
+    await first.enqueue("tg", "2", "ana", "{}")
+    assert len(await first.claim("tg", 10, lease=600)) == 1
+    await first.close()  # as if killed: the lease is still in the file
+    second = SqliteStore(tmp_path / "s.sqlite3", clock=clock)
+    try:
+        [item] = await second.claim("tg", 10, lease=600)  # not 600 s later
+        assert (item.id, item.attempts) == ("1", 2)
+    finally:
+        await second.close()
+
+
 async def test_one_users_items_come_one_at_a_time_in_order(store: Store, clock: FakeClock) -> None:
     for n in range(1, 4):
         await store.enqueue("tg", str(n), "ana", str(n))
