@@ -24,6 +24,7 @@ CORRECTED_WEIGHT = 0.8  # a guessed word counts a little less than one typed rig
 # explain; how much it says grows with its rarity (Zipf frequency, wordfreq's scale).
 ZIPF_COMMON = 6.0  # as frequent as "what" or "with": says nothing about the need
 ZIPF_SPAN = 3.0  # from ZIPF_COMMON down to Zipf 3 ("pleuvoir", "plumber") rarity reaches 1
+NEED_FEATURES = 2  # an asking sentence with less than this says how, not what: it does not lead
 STEMMED_LANGUAGES = 2  # beyond the two likeliest languages a one-word phrase must match as written
 VALID_LANGUAGES = 3  # a word valid in one of the message's likeliest languages is never "corrected"
 WORD_CACHE = 50_000  # words whose stems are remembered per knowledge version; emptied when full
@@ -145,6 +146,11 @@ class Analyzer:
         for index, sentence_words in enumerate(per_sentence):
             expanded, corrected = self._prepare(sentence_words, order, analysis)
             self._extract(expanded, corrected, order, index, analysis)
+        if analysis.need:
+            said = sum(1 for f in analysis.features if f.sentence in analysis.need)
+            if said < NEED_FEATURES:
+                # "Who do I call??" after a story: the story says what about; it leads then.
+                analysis.need, analysis.need_text = frozenset(), ""
         return analysis
 
     def keys_known(self, text: str, lang: str, seen: Counter[str]) -> frozenset[str]:

@@ -25,6 +25,8 @@ FOREIGN_SHARE = 0.5  # a word no entry in scope uses, as a share of its usual we
 UNKNOWN_SHARE = 0.15  # an unrecognised word weighs this share of the rarest known word
 CONTEXT_SHARE = 0.5  # in a story, a sentence around the one that asks counts this much
 UNEXPLAINED_SHARE = 0.5  # a real word no entry uses, at full rarity, as a share of the rarest
+FULL_COVERAGE = 0.75  # an entry explaining this share of the message's weight scores 100
+SENTENCE_SHARE = 0.9  # one sentence explained on its own counts a little less than the whole
 ANSWER_AT = 20  # below this score the matcher says it is not sure
 # A need the base does not cover ("préstamo para un negocio", "visa americana") asked for in the
 # message's asking sentence is refused unless an entry explains the message this well anyway.
@@ -258,12 +260,18 @@ class Matcher:
         for number, weight in leaders:
             coverage = weight / total_mass
             if several:
-                # In a long story the need is often one sentence: judge that sentence alone too.
+                # In a long story the need is often one sentence: judge that sentence alone too,
+                # but only a sentence that asks, when one does ("not a robot" asks nothing).
                 best_sentence = max(
-                    by_sentence.get((number, s), 0.0) / m for s, m in mass.items() if m > 0
+                    (
+                        by_sentence.get((number, s), 0.0) / m
+                        for s, m in mass.items()
+                        if m > 0 and (not need or s in need)
+                    ),
+                    default=0.0,
                 )
-                coverage = max(coverage, 0.9 * best_sentence)
-            score = round(min(1.0, coverage / 0.75) * 100)
+                coverage = max(coverage, SENTENCE_SHARE * best_sentence)
+            score = round(min(1.0, coverage / FULL_COVERAGE) * 100)
             entry = index.entries[number]
             gains = partial(self._matched, number, entry, query, country)
             candidates.append(Candidate(entry, score, weight, gains))
