@@ -17,6 +17,7 @@ from dataclasses import dataclass
 DAY = 86_400
 PURGE_EVERY = 60.0  # seconds between sweeps of expired redelivery markers
 LOCK_SECONDS = 30  # a lock outlives no crashed process by more than this
+TURN_WAIT = 10  # seconds a message waits for its user's turn: an SMS is answered within 15
 SESSION_DAYS = 90  # a session untouched this long is deleted
 
 
@@ -107,7 +108,12 @@ class Locks(ABC):
 
     @abstractmethod
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
-        """Hold the user's lock while one message is handled."""
+        """Hold the user's lock while one message is handled.
+
+        Waiters get it in the order they came, across every process sharing the store; a
+        cancelled waiter leaves the line. Stores shared by processes bound the wait
+        (`TurnTimeout`) and the hold (`LOCK_SECONDS`, so a crashed holder's turn passes on).
+        """
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,10 @@ class Inbox(ABC):
     @abstractmethod
     async def pending(self, queue: str) -> int:
         """How many items are waiting or in hand."""
+
+
+class TurnTimeout(TimeoutError):
+    """A user's earlier message held their turn past `TURN_WAIT`: answered 503, not a hang."""
 
 
 class StoreError(Exception):

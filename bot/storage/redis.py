@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from bot.clock import Clock, system_clock
-from bot.storage.contract import DAY, LOCK_SECONDS, SESSION_DAYS, Claimed, Store, user_marker
+from bot.storage.contract import (
+    DAY,
+    LOCK_SECONDS,
+    SESSION_DAYS,
+    TURN_WAIT,
+    Claimed,
+    Store,
+    user_marker,
+)
+from bot.storage.redis_turns import Turns
 
 # KEYS: done marker, order zset, data hash, user hash, enqueued hash, seq counter
 # ARGV: item, user, data, now
@@ -80,6 +88,8 @@ class RedisStore(Store):
         prefix: str = "puente:",
         clock: Clock = system_clock,
         session_days: int = SESSION_DAYS,
+        lock_seconds: float = LOCK_SECONDS,
+        turn_wait: float = TURN_WAIT,
     ) -> None:
         from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry
@@ -104,6 +114,7 @@ class RedisStore(Store):
         self._session_ttl = session_days * DAY
         self._prefix = prefix
         self._clock = clock
+        self._turns = Turns(self._redis, prefix, hold=lock_seconds, wait=turn_wait)
 
     def _session(self, key: str) -> str:
         return self._prefix + "s:" + key
@@ -182,20 +193,9 @@ class RedisStore(Store):
         name = self._prefix + "r:" + log
         return int(await self._redis.zremrangebyscore(name, "-inf", f"({before}"))
 
-    @asynccontextmanager
-    async def _hold(self, key: str) -> AsyncIterator[None]:
-        # A Redis lock orders one user's messages across processes, as aiogram's isolation does.
-        lock = self._redis.lock(
-            self._prefix + "l:" + key,
-            timeout=LOCK_SECONDS,
-            blocking_timeout=LOCK_SECONDS,
-            sleep=0.01,
-        )
-        async with lock:
-            yield
-
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
-        return self._hold(key)
+        # A ticket queue, first come first served across processes (see redis_turns.py).
+        return self._turns.turn(key)
 
     def _inbox(self, queue: str) -> dict[str, str]:
         return {part: f"{self._prefix}i:{queue}:{part}" for part in _INBOX_PARTS}

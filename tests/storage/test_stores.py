@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from bot.storage import RedisStore, SqliteStore, Store, StoreError, open_store, session_key
-from tests.conftest import FakeClock
+from bot.storage.contract import TurnTimeout
+from tests.conftest import ROOT, FakeClock
 
 
 @pytest.fixture
@@ -120,6 +123,127 @@ async def test_different_users_do_not_wait_for_each_other(store: Store) -> None:
 
     await asyncio.gather(slow(), fast())
     assert order == ["fast", "slow"]
+
+
+async def _hold(store: Store, key: str) -> Callable[[], Awaitable[object]]:
+    """The user's turn, taken now and held until the returned release is awaited."""
+    held = store.lock(key)
+    await held.__aenter__()
+    return lambda: held.__aexit__(None, None, None)
+
+
+async def test_waiters_get_the_turn_in_the_order_they_came(store: Store) -> None:
+    release = await _hold(store, "user")
+    order: list[int] = []
+
+    async def wait(n: int) -> None:
+        async with store.lock("user"):
+            order.append(n)
+
+    waiting = []
+    for n in range(10):
+        waiting.append(asyncio.create_task(wait(n)))
+        await asyncio.sleep(0.03)  # spaced, so the order they came in is known
+    await release()
+    await asyncio.wait_for(asyncio.gather(*waiting), 10)
+    assert order == list(range(10))
+
+
+async def test_a_cancelled_waiter_does_not_hold_up_the_next(store: Store) -> None:
+    release = await _hold(store, "user")
+    got: list[str] = []
+
+    async def wait(name: str) -> None:
+        async with store.lock("user"):
+            got.append(name)
+
+    gone = asyncio.create_task(wait("gone"))
+    await asyncio.sleep(0.05)
+    nxt = asyncio.create_task(wait("next"))
+    await asyncio.sleep(0.05)
+    gone.cancel()  # the client went away while waiting
+    await release()
+    await asyncio.wait_for(nxt, 3)  # well before a forgotten ticket's lease would run out
+    assert got == ["next"] and gone.cancelled()
+
+
+async def test_two_processes_on_one_redis_take_turns_in_the_order_they_came(
+    redis_url: str,
+) -> None:
+    from redis.asyncio import Redis
+
+    prefix = f"test-{uuid.uuid4().hex}:"
+    one, two = RedisStore(redis_url, prefix=prefix), RedisStore(redis_url, prefix=prefix)
+    client = Redis.from_url(redis_url)
+    try:
+        release = await _hold(one, "user")
+        order: list[int] = []
+
+        async def wait(n: int) -> None:
+            async with (one, two)[n % 2].lock("user"):
+                order.append(n)
+
+        waiting = []
+        for n in range(20):
+            waiting.append(asyncio.create_task(wait(n)))
+            deadline = time.monotonic() + 5
+            while await client.llen(prefix + "q:user") < n + 2:  # in line before the next comes
+                assert time.monotonic() < deadline, f"waiter {n} never got in line"
+                await asyncio.sleep(0.005)
+        await release()
+        await asyncio.wait_for(asyncio.gather(*waiting), 10)
+        assert order == list(range(20))
+    finally:
+        await client.aclose()
+        await one.close()
+        await two.close()
+
+
+async def test_a_dead_holders_turn_passes_on_when_its_lease_runs_out(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    holder = (  # a process that takes the turn and is killed while holding it
+        "import asyncio, sys\n"
+        "from bot.storage import RedisStore\n"
+        "async def main():\n"
+        f"    store = RedisStore({redis_url!r}, prefix={prefix!r}, lock_seconds=1)\n"
+        "    async with store.lock('user'):\n"
+        "        print('held', flush=True)\n"
+        "        await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", holder, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    store = RedisStore(redis_url, prefix=prefix)
+    try:
+        assert process.stdout is not None
+        assert await asyncio.wait_for(process.stdout.readline(), 30) == b"held\n"
+        process.kill()
+        await asyncio.wait_for(process.wait(), 10)
+        async with asyncio.timeout(5), store.lock("user"):  # 1 s lease, then the next goes
+            pass
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await store.close()
+
+
+async def test_a_wait_for_the_turn_is_bounded_and_leaves_the_line(redis_url: str) -> None:
+    prefix = f"test-{uuid.uuid4().hex}:"
+    holder = RedisStore(redis_url, prefix=prefix)
+    impatient = RedisStore(redis_url, prefix=prefix, turn_wait=0.3)
+    try:
+        release = await _hold(holder, "user")
+        with pytest.raises(TurnTimeout):
+            async with asyncio.timeout(5), impatient.lock("user"):
+                pass
+        await release()
+        async with asyncio.timeout(2), impatient.lock("user"):  # no ticket left in the way
+            pass
+    finally:
+        await holder.close()
+        await impatient.close()
 
 
 async def test_open_store_picks_the_backend(tmp_path: Path) -> None:
