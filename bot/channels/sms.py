@@ -21,6 +21,7 @@ from bot.conversation import payloads
 from bot.conversation.conversations import Conversations
 from bot.conversation.messages import Inbound, Outcome, Reply
 from bot.normalise import fold
+from bot.storage.contract import TurnTimeout
 
 log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 64 * 1024
@@ -88,10 +89,22 @@ class SmsChannel:
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)
         message = self._inbound(sender, params.get("Body", ""))
-        answer = await self.conversations.handle(
-            message, _twiml, marker="sms:" + sid, split=self.split
-        )
+        try:
+            answer = await self.conversations.handle(
+                message, _twiml, marker="sms:" + sid, split=self.split
+            )
+        except TurnTimeout:
+            # The store works; this user's earlier message is still being answered. Say so,
+            # rather than a 503 that Twilio would not retry and the user would never see.
+            log.warning("an SMS waited too long for its user's earlier message; asked to resend")
+            return Response(twiml((self._busy(message),)), media_type=XML)
         return Response(answer, media_type=XML)
+
+    def _busy(self, message: Inbound) -> str:
+        snapshot = self.conversations.engine.library.current
+        country = snapshot.base.countries.get(message.country_hint or "")
+        lang = country.languages[0] if country and country.languages else "en"
+        return snapshot.locales.text(lang, BUSY)
 
     def _inbound(self, sender: str, body: str) -> Inbound:
         word = fold(body).strip().strip(".!")
@@ -101,6 +114,9 @@ class SmsChannel:
         if word in START_WORDS:
             return Inbound("sms", sender, payload=payloads.OPT_IN, country_hint=hint)
         return Inbound("sms", sender, text=body, country_hint=hint)
+
+
+BUSY = "I am still answering your previous message. Please send this one again in a minute."
 
 
 async def _twiml(outcome: Outcome) -> str:

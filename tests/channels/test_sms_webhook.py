@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from bot.channels.gsm import segments
 from bot.library import build_snapshot
 from bot.settings import Settings
-from bot.storage import RedisStore
+from bot.storage import RedisStore, session_key
 from bot.web import create_app
 from bot.wiring import build
 from tests.conftest import DATA
@@ -269,3 +269,25 @@ async def test_script_a_number_abroad_is_asked_its_country_and_keeps_it(phone: P
     assert "999" in first  # the numbers in the first message, before anything else
     stray = await phone.text("9")
     assert stray.startswith("Please reply with a number from 1 to")
+
+
+async def test_a_message_that_waits_too_long_for_its_turn_is_asked_again_politely(
+    redis_url: str,
+) -> None:
+    # The user's earlier message still holds their turn: the next is told to resend, in the
+    # language of the number's country, rather than left without a reply.
+    store = RedisStore(redis_url, prefix="busy:", turn_wait=0.3)
+    settings = settings_for(redis_url)
+    system = build(settings, build_snapshot(DATA / "mini"), store=store)
+    number = "+18685550777"
+    key = session_key(settings.session_secret, "sms", number)
+    async with running(create_app(system, watch=False)) as url, httpx.AsyncClient() as http:
+        async with store.lock(key):
+            reply = await Phone(http, [url], number).send("where can i see a doctor")
+        assert reply.status_code == 200
+        assert "send this one again in a minute" in html.unescape(reply.text)
+        health = await http.get(url + "/healthz")
+        assert health.status_code == 200  # the store works: no outage was declared
+        after = await Phone(http, [url], number).send("where can i see a doctor")
+        assert "Example Clinic" in html.unescape(after.text)
+    await store.close()
