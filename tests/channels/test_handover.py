@@ -302,3 +302,30 @@ async def test_a_person_is_offered_after_two_not_sure_and_with_every_emergency(
     assert "Talk to a person" in second or "persona" in second
     emergency = await desk.sms("help someone is attacking me right now in trinidad")
     assert "999" in emergency and ("Talk to a person" in emergency)
+
+
+async def test_the_handovers_report_lists_them_by_country_and_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    store = str(tmp_path / "sessions.sqlite3")
+    async with service(store) as desk:
+        await desk.sms("lost passport in trinidad")
+        await desk.sms("quiero hablar con una persona")
+        thread = await desk.bot.wait_topic()
+        desk.clock.advance(600)
+        await desk.moderator(thread, "Hola")
+        await desk.twilio.wait_to(NUMBER, 1)
+        await desk.moderator(thread, "/close")
+        await desk.twilio.wait_to(NUMBER, 2)
+        await desk.sms("quiero hablar con una persona", number="+18765550123")  # no country
+    assert await asyncio.to_thread(main, ["report", "handovers", "--store", store]) == 0
+    out = capsys.readouterr().out
+    [tt] = [line for line in out.splitlines() if line.startswith("tt")]
+    assert tt.split()[:5] == ["tt", "1", "1", "0", "1"] and tt.split()[-1] == "10.0"
+    assert "Hola" not in out and "5550177" not in out
+    page = tmp_path / "handovers.html"
+    html_args = ["report", "handovers", "--store", store, "--html", str(page)]
+    assert await asyncio.to_thread(main, html_args) == 0
+    assert "Handovers" in page.read_text()
