@@ -48,7 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
     commands.add_parser("schema", help="print the topic-file format as JSON Schema")
-    report = command("report", "editors' reports: coverage, confusion, eval FILE, unanswered")
+    report = command(
+        "report", "editors' reports: coverage, confusion, eval FILE, unanswered, handovers"
+    )
     from bot.reports.cli import add_arguments
 
     add_arguments(report)
@@ -369,12 +371,22 @@ def _poll(args: argparse.Namespace) -> int:
         return 2
     application = telegram_application(system, polling=True)
     watcher = Watcher(system.library, settings.knowledge, settings.locales)
+    sweeper = None
+    if settings.handover_on:  # moderators' group: the same handover as `puente serve`
+        from bot.web import Sweeper
+        from bot.wiring import handover
+
+        sweeper = Sweeper(handover(system, application))
 
     async def started(_app: object) -> None:
         await watcher.start()
+        if sweeper is not None:
+            sweeper.start()
 
     async def stopped(_app: object) -> None:
         await watcher.stop()
+        if sweeper is not None:
+            await sweeper.stop()
         await system.store.close()
 
     application.post_init = started

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
@@ -34,6 +35,20 @@ class Settings:
     unanswered_days: int = 90
     session_days: int = 90
     max_connections: int = 500
+    # Human handover (bot/conversation/handover.py): off unless MODERATORS_CHAT_ID is set.
+    moderators_chat_id: int | None = None
+    twilio_account_sid: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    handover_hours: str = ""  # "mon-fri 08:00-17:00; ht=mon-sat 08:00-16:00"; empty: always
+    handover_remind_minutes: int = 60
+    handover_idle_hours: int = 24
+
+    @property
+    def handover_on(self) -> bool:
+        """Moderators answer in a Telegram group only when its id is set."""
+        return self.moderators_chat_id is not None
 
     @property
     def telegram_on(self) -> bool:
@@ -112,7 +127,55 @@ class Settings:
             unanswered_days=numbers["UNANSWERED_RETENTION_DAYS"],
             session_days=numbers["SESSION_RETENTION_DAYS"],
             max_connections=numbers["MAX_CONNECTIONS"],
+            **_handover(env, get, bool(telegram_token), bool(twilio_token)),
         )
+
+
+def _handover(
+    env: Mapping[str, str], get: Callable[[str], str | None], telegram: bool, sms: bool
+) -> dict[str, Any]:
+    """The handover settings, checked: moderators need the bot, SMS users need Twilio's REST."""
+    raw_chat = get("MODERATORS_CHAT_ID")
+    base = get("TWILIO_API_BASE_URL") or Settings.twilio_api_base
+    if urlparse(base).scheme not in {"http", "https"} or not urlparse(base).netloc:
+        raise ConfigError(f"TWILIO_API_BASE_URL must be an http(s) URL, got '{base}'")
+    values: dict[str, Any] = {
+        "twilio_account_sid": get("TWILIO_ACCOUNT_SID"),
+        "twilio_from_number": get("TWILIO_FROM_NUMBER"),
+        "twilio_messaging_service_sid": get("TWILIO_MESSAGING_SERVICE_SID"),
+        "twilio_api_base": base.rstrip("/"),
+        "handover_hours": get("HANDOVER_HOURS") or "",
+        "handover_remind_minutes": _whole_number(env, "HANDOVER_REMIND_MINUTES", 60),
+        "handover_idle_hours": _whole_number(env, "HANDOVER_IDLE_HOURS", 24),
+    }
+    if raw_chat is None:
+        return values
+    try:
+        values["moderators_chat_id"] = int(raw_chat)
+    except ValueError:
+        raise ConfigError(
+            f"MODERATORS_CHAT_ID must be the group's numeric id (like -1001234567890), "
+            f"got '{raw_chat}'"
+        ) from None
+    if not telegram:
+        raise ConfigError("MODERATORS_CHAT_ID needs TELEGRAM_BOT_TOKEN: moderators use the bot")
+    if sms and not values["twilio_account_sid"]:
+        raise ConfigError(
+            "TWILIO_ACCOUNT_SID is required when MODERATORS_CHAT_ID and TWILIO_AUTH_TOKEN are "
+            "set: moderators' replies reach SMS users through Twilio's REST API"
+        )
+    if sms and not (values["twilio_from_number"] or values["twilio_messaging_service_sid"]):
+        raise ConfigError(
+            "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID is required when "
+            "MODERATORS_CHAT_ID and TWILIO_AUTH_TOKEN are set: the sender of moderators' replies"
+        )
+    from bot.hours import HoursError, parse_hours  # a leaf like this module
+
+    try:
+        parse_hours(values["handover_hours"])
+    except HoursError as exc:
+        raise ConfigError(f"HANDOVER_HOURS: {exc}") from None
+    return values
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:

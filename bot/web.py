@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.conversation.conversations import Conversations
 from bot.library import Library, Watcher
 from bot.storage import Store
-from bot.wiring import System, telegram_application
+from bot.wiring import HandoverParts, System, handover, telegram_application
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     routes = [Route("/metrics", _metrics(conversations))]
     telegram_app: Any = None
     inbox: Any = None
+    handover_parts: HandoverParts | None = None
     if settings.sms_on:
         from bot.channels.sms import SmsChannel
 
@@ -49,6 +50,8 @@ def create_app(system: System, watch: bool = True) -> Starlette:
 
         telegram_app = telegram_application(system)
         inbox = TelegramInbox(telegram_app, store)
+        if settings.handover_on:
+            handover_parts = handover(system, telegram_app)
         hook = TelegramWebhook(telegram_app, conversations, settings.telegram_secret or "", inbox)
         routes.append(Route("/telegram", hook.endpoint, methods=["POST"]))
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None
@@ -61,9 +64,14 @@ def create_app(system: System, watch: bool = True) -> Starlette:
             await telegram.start()
         if watcher is not None:
             await watcher.start()
+        sweeper = Sweeper(handover_parts) if handover_parts is not None else None
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
+            if sweeper is not None:
+                await sweeper.stop()
             # Uvicorn has stopped taking requests and finished the ones in flight. Updates in
             # hand get a few seconds; the rest stay in the inbox for the next start.
             if watcher is not None:
@@ -79,7 +87,38 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     app.state.telegram = telegram_app
     app.state.inbox = inbox
     app.state.telegram_state = telegram
+    app.state.handover = handover_parts
     return app
+
+
+class Sweeper:
+    """Every minute: reminders for handovers waiting too long, idle ones back to the bot."""
+
+    EVERY = 60.0
+
+    def __init__(self, parts: HandoverParts) -> None:
+        self.parts = parts
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin sweeping in the background."""
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.EVERY)
+            try:
+                await self.parts.handovers.sweep()
+            except Exception:  # the store or Telegram is down: the next sweep tries again
+                log.exception("the handover sweep failed; trying again in a minute")
+
+    async def stop(self) -> None:
+        """Stop sweeping and close the Twilio connections."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.parts.close()
 
 
 class TelegramStarter:

@@ -32,6 +32,7 @@ class System:
     store: Store
     unanswered: UnansweredLog
     conversations: Conversations
+    clock: Clock = system_clock
 
 
 def build(
@@ -46,9 +47,12 @@ def build(
         store = open_store(settings.session_store, clock, settings.session_days)
     unanswered = UnansweredLog(store, settings.unanswered_days, clock)
     conversations = Conversations(
-        Engine(library), store, settings.session_secret, record=unanswered.add
+        Engine(library, handover=settings.handover_on),
+        store,
+        settings.session_secret,
+        record=unanswered.add,
     )
-    return System(settings, library, store, unanswered, conversations)
+    return System(settings, library, store, unanswered, conversations, clock)
 
 
 @contextlib.asynccontextmanager
@@ -72,3 +76,60 @@ def telegram_registrar(settings: Settings) -> TelegramApp:
     from bot.channels.telegram import build_bot_application
 
     return build_bot_application(settings)
+
+
+# Human handover --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandoverParts:
+    """The running handover: the service, and what must be closed at the end."""
+
+    handovers: Any  # conversation.handovers.Handovers
+    twilio: Any  # channels.twilio_rest.TwilioMessages, or None without SMS
+
+    async def close(self) -> None:
+        """Release the Twilio connections."""
+        if self.twilio is not None:
+            await self.twilio.close()
+
+
+def handover(system: System, application: TelegramApp) -> HandoverParts:
+    """Moderators in the Telegram group, replies to Telegram and SMS users; hooked in."""
+    from bot.channels.sms_relay import SmsRelay
+    from bot.channels.telegram_desk import ModeratorHandlers, TelegramDesk, TelegramRelay
+    from bot.channels.twilio_rest import Sender, TwilioMessages
+    from bot.conversation.handover import Relay
+    from bot.conversation.handovers import Handovers
+    from bot.hours import parse_hours
+
+    settings = system.settings
+    chat = settings.moderators_chat_id
+    assert chat is not None
+    relays: dict[str, Relay] = {"telegram": TelegramRelay(application.bot)}
+    twilio = None
+    if settings.sms_on:
+        sender = Sender(settings.twilio_from_number, settings.twilio_messaging_service_sid)
+        twilio = TwilioMessages(
+            settings.twilio_account_sid or "",
+            settings.twilio_token or "",
+            sender,
+            settings.twilio_api_base,
+        )
+        relays["sms"] = SmsRelay(twilio, settings.sms_budget)
+    handovers = Handovers(
+        system.store,
+        system.library,
+        TelegramDesk(application.bot, chat),
+        relays,
+        settings.session_secret,
+        system.conversations.metrics.registry,
+        parse_hours(settings.handover_hours),
+        remind_after=settings.handover_remind_minutes * 60.0,
+        idle_after=settings.handover_idle_hours * 3600.0,
+        retention_days=settings.unanswered_days,
+        clock=system.clock,
+    )
+    ModeratorHandlers(handovers, chat).register(application)
+    system.conversations.handover = handovers
+    return HandoverParts(handovers, twilio)

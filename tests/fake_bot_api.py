@@ -28,7 +28,13 @@ ME = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-TRUE_METHODS = {"answerCallbackQuery", "setWebhook", "deleteWebhook", "setMyCommands"}
+TRUE_METHODS = {
+    "answerCallbackQuery",
+    "setWebhook",
+    "deleteWebhook",
+    "setMyCommands",
+    "closeForumTopic",
+}
 
 
 @dataclass
@@ -41,7 +47,41 @@ class BotApi:
     down: bool = False  # sendMessage fails as when Telegram's servers are out
     refused: int = 0  # how many sendMessage calls failed while down
     delay: float = 0.0  # seconds sendMessage takes to answer; the message counts as sent at once
+    topics: dict[int, str] = field(default_factory=dict)  # forum topics made: thread → name
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _threads: itertools.count[int] = field(default_factory=lambda: itertools.count(5001))
+
+    def in_topic(self, thread: int) -> list[str]:
+        """The texts the bot sent in one forum topic."""
+        return [
+            p["text"]
+            for m, p in self.calls
+            if m == "sendMessage" and int(p.get("message_thread_id") or 0) == thread
+        ]
+
+    async def wait_topic(self, seconds: float = 10.0) -> int:
+        """Wait for a forum topic to be created; return its thread id."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.topics:
+                return max(self.topics)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no forum topic was created; calls: {[m for m, _ in self.calls]}")
+
+    async def wait_in_topic(self, thread: int, needle: str, seconds: float = 10.0) -> list[str]:
+        """Wait until a message containing `needle` was sent in the topic."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if any(needle in text for text in self.in_topic(thread)):
+                return self.in_topic(thread)
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"'{needle}' not in topic {thread}: {self.in_topic(thread)}")
+
+    def closed(self, thread: int) -> bool:
+        """Whether closeForumTopic was called for the topic."""
+        return any(
+            m == "closeForumTopic" and int(p["message_thread_id"]) == thread for m, p in self.calls
+        )
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Long polling as Telegram does it: updates from `offset` on, or wait for some."""
@@ -94,14 +134,27 @@ class BotApi:
             if name == "sendMessage":
                 if self.delay:
                     await asyncio.sleep(self.delay)
-                chat = {"id": int(params["chat_id"]), "type": "private"}
+                chat_id = int(params["chat_id"])
+                chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
                 result = {
                     "message_id": next(self._ids),
                     "date": int(time.time()),
                     "chat": chat,
                     "text": params.get("text", ""),
                 }
+                thread = params.get("message_thread_id")
+                if thread is not None:
+                    if int(thread) not in self.topics:
+                        self.unexpected.append(f"sendMessage to unknown topic {thread}")
+                    result |= {"message_thread_id": int(thread), "is_topic_message": True}
                 return JSONResponse({"ok": True, "result": result})
+            if name == "createForumTopic":
+                if int(params["chat_id"]) > 0 or not params.get("name"):
+                    self.unexpected.append(f"createForumTopic {params}")
+                thread = next(self._threads)
+                self.topics[thread] = str(params["name"])
+                topic = {"message_thread_id": thread, "name": params["name"], "icon_color": 7322096}
+                return JSONResponse({"ok": True, "result": topic})
             if name == "getUpdates":
                 return JSONResponse({"ok": True, "result": await self._get_updates(params)})
             if name in TRUE_METHODS:

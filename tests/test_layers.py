@@ -13,7 +13,7 @@ BOT = Path(__file__).resolve().parent.parent / "bot"
 
 # Lowest first. A module may import its own layer and the layers before it, never after.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("bot.clock", "bot.settings", "bot.normalise"),
+    ("bot.clock", "bot.settings", "bot.normalise", "bot.hours"),
     ("bot.storage",),
     ("bot.content",),
     ("bot.matching",),

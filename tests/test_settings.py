@@ -83,3 +83,40 @@ def test_the_sms_budget_alone_for_commands_that_need_nothing_else() -> None:
     assert Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "4", "TWILIO_AUTH_TOKEN": "t"}) == 4
     with pytest.raises(ConfigError, match="SMS_MAX_SEGMENTS"):
         Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "-1"})
+
+
+HANDOVER = {
+    "TELEGRAM_BOT_TOKEN": "123:abc",
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret_-9f8e7d6c5b",
+    "TWILIO_AUTH_TOKEN": "tok",
+    "PUBLIC_BASE_URL": "https://puente.example.org",
+    "SESSION_SECRET": SECRET,
+    "MODERATORS_CHAT_ID": "-1001234567890",
+    "TWILIO_ACCOUNT_SID": "AC123",
+    "TWILIO_FROM_NUMBER": "+18685550100",
+}
+
+
+def test_handover_is_read_with_its_defaults() -> None:
+    settings = Settings.from_env(HANDOVER, KNOWLEDGE)
+    assert settings.handover_on and settings.moderators_chat_id == -1001234567890
+    assert settings.twilio_api_base == "https://api.twilio.com"
+    assert (settings.handover_remind_minutes, settings.handover_idle_hours) == (60, 24)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"MODERATORS_CHAT_ID": "my group"}, "MODERATORS_CHAT_ID must be the group's numeric id"),
+        ({"TELEGRAM_BOT_TOKEN": "", "TELEGRAM_WEBHOOK_SECRET": ""}, "needs TELEGRAM_BOT_TOKEN"),
+        ({"TWILIO_ACCOUNT_SID": ""}, "TWILIO_ACCOUNT_SID is required"),
+        ({"TWILIO_FROM_NUMBER": ""}, "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"),
+        ({"TWILIO_API_BASE_URL": "api.twilio.com"}, "TWILIO_API_BASE_URL must be an http"),
+        ({"HANDOVER_HOURS": "weekdays 8-5"}, "HANDOVER_HOURS: cannot read 'weekdays 8-5'"),
+        ({"HANDOVER_HOURS": "mon-fri 17:00-08:00"}, "ends before it starts"),
+        ({"HANDOVER_REMIND_MINUTES": "0"}, "HANDOVER_REMIND_MINUTES must be at least 1"),
+    ],
+)
+def test_a_bad_handover_setting_is_named(change: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**HANDOVER, **change}, KNOWLEDGE)

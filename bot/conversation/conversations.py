@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
@@ -24,6 +25,16 @@ from bot.storage import Store, session_key
 
 Deliver = Callable[[Outcome], Awaitable[str]]  # sends or renders; returns what to recall
 Record = Callable[[Unanswered, str], Awaitable[None]]  # the question, its user's pseudonym
+
+
+class HandoverHook(Protocol):
+    """Human handover's two hook points (conversation/handovers.py `Handovers`)."""
+
+    async def after(
+        self, key: str, message: Inbound, outcome: Outcome, split: Split | None
+    ) -> Outcome: ...
+
+    async def forget(self, key: str) -> None: ...
 
 
 class Metrics:
@@ -65,6 +76,7 @@ class Conversations:
         self.secret = secret
         self.metrics = metrics or Metrics()
         self.record = record
+        self.handover: HandoverHook | None = None  # set by wiring when moderators are on
 
     async def handle(
         self,
@@ -86,6 +98,8 @@ class Conversations:
                 return earlier
             session = Session.from_json(stored) if stored is not None else Session()
             outcome = await self.engine.handle(message, session, split)
+            if self.handover is not None:
+                outcome = await self.handover.after(key, message, outcome, split)
             if outcome.session is None:
                 # Forget me: delete first, and only then say it is done.
                 await self.forget(key)
@@ -100,6 +114,8 @@ class Conversations:
 
     async def forget(self, key: str) -> None:
         """Everything kept about one user: session, replayable replies, logged questions."""
+        if self.handover is not None:  # its thread closed, its relay state (the address) gone
+            await self.handover.forget(key)
         await self.store.forget(key)
         await self.store.forget_records(UNANSWERED_LOG, pseudonym(key))
         fold.cache_clear()  # texts read lately, kept in memory for speed

@@ -14,6 +14,7 @@ from bot.conversation import payloads
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
 from bot.conversation.payloads import NO_COUNTRY, Action, Payload
+from bot.conversation.person import RECENT, asks_for_person, offer, turn
 from bot.conversation.replies import Composer
 from bot.conversation.session import Session
 from bot.conversation.unanswered import redact
@@ -28,8 +29,9 @@ MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly alway
 class Engine:
     """Channel-agnostic conversation logic over the library's current snapshot."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, handover: bool = False) -> None:
         self.library = library
+        self.handover = handover  # moderators are there: offer a person
 
     async def handle(
         self, message: Inbound, session: Session, split: Split | None = None
@@ -39,15 +41,16 @@ class Engine:
         With `split` (a paging channel's), long replies are cut into pages, the rest kept
         for MORE.
         """
-        outcome = _Turn(self.library.current).handle(message, session)
+        outcome = _Turn(self.library.current, self.handover).handle(message, session)
         return paginate(outcome, split) if split is not None else outcome
 
 
 class _Turn:
     """One message's handling, bound to the snapshot it started with."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, handover: bool = False) -> None:
         self.snapshot = snapshot
+        self.handover = handover
 
     def handle(self, message: Inbound, session: Session) -> Outcome:
         snapshot = self.snapshot
@@ -72,6 +75,8 @@ class _Turn:
             # Until the user writes something we can read, speak the language of their app.
             session = replace(session, detected=hint)
         compose = Composer(snapshot, session)
+        if session.held:
+            return self._held(message, session, compose)
         if payload is not None:
             return self._payload(payload, session, compose)
         if message.location is not None:
@@ -98,6 +103,8 @@ class _Turn:
         return self._question(text, session)
 
     def _question(self, text: str, session: Session) -> Outcome:
+        if self.handover and asks_for_person(text, self.snapshot.locales):
+            return self._person(text, session)
         match = self.snapshot.matcher.match(text, session.country, session.language)
         # Kept for "0 = this did not help"; names and numbers in it are not needed for that.
         session = replace(session, detected=match.detected, last_question=redact(text))
@@ -117,7 +124,10 @@ class _Turn:
         guessed = match.entry is not None and match.entry.country is not None
         guessed = guessed and match.country is None and len(self.snapshot.base.countries) > 1
         if self.snapshot.triage.is_emergency(text):
-            replies.insert(0, compose.emergency(match.country))  # the numbers always come first
+            emergency = compose.emergency(match.country)
+            if self.handover:
+                emergency = offer(emergency, compose.t("Talk to a person"), "emergency")
+            replies.insert(0, emergency)  # the numbers always come first
         if guessed:
             if not replies:
                 replies.append(compose.ask_country())
@@ -128,11 +138,58 @@ class _Turn:
         elif match.reason in SOCIAL:
             replies.append(compose.greeting(thanks=match.reason is Reason.THANKS))
         elif not replies:
-            replies.append(compose.not_sure(match))
+            unsure = compose.not_sure(match)
+            if self.handover and session.unsure >= 1:  # the second "not sure" in a row
+                unsure = offer(unsure, compose.t("Talk to a person"), "unsure")
+            replies.append(unsure)
         unanswered = None
         if match.entry is None and match.reason not in SOCIAL:
             unanswered = _unanswered(text, match, "abstained")
+        if self.handover:
+            answered = match.entry.id if match.entry is not None else None
+            session = replace(
+                session,
+                unsure=session.unsure + 1 if answered is None and unanswered else 0,
+                recent=(*session.recent, turn(redact(text), answered))[-RECENT:],
+            )
         return self._done(replace(session, seen=True), *replies, unanswered=unanswered)
+
+    # Human handover ---------------------------------------------------------------------
+
+    def _person(self, text: str, session: Session, reason: str = "asked") -> Outcome:
+        """The user asks for a person: the handover opens (conversation/handover.py)."""
+        replies = []
+        if text:  # answer in the language they asked in
+            detected = self.snapshot.matcher.match(text, session.country, session.language).detected
+            session = replace(session, detected=detected)
+        if text and self.snapshot.triage.is_emergency(text):
+            replies.append(Composer(self.snapshot, session).emergency(session.country))
+        if text:
+            session = replace(
+                session, recent=(*session.recent, turn(redact(text), "person"))[-RECENT:]
+            )
+        outcome = self._done(replace(session, unsure=0), *replies)
+        return replace(outcome, handover=reason)
+
+    def _held(self, message: Inbound, session: Session, compose: Composer) -> Outcome:
+        """A person holds the conversation: relay and stay quiet (forget-me, MORE, danger work)."""
+        payload = message.payload
+        text = (message.text or "").strip()[:MAX_TEXT]
+        found = self._command(text) if payload is None and text else None
+        action = (payload or (found[0] if found else None) or Payload(Action.MENU)).action
+        if payload is not None or found is not None:
+            if action is Action.FORGET:
+                return Outcome((compose.forgotten(),), None, self.snapshot)
+            if action is Action.MORE and session.pages:
+                page, rest = next_page(session)
+                return Outcome((compose.page(page or ""),), rest, self.snapshot)
+        if not text:
+            kind = message.unsupported or ("location" if message.location else "button")
+            text = f"[{kind}]"
+        replies: tuple[Reply, ...] = ()
+        if self.snapshot.triage.is_emergency(text):
+            replies = (compose.emergency(session.country),)
+        return Outcome(replies, session, self.snapshot, relay=text)
 
     def _payload(self, payload: Payload, session: Session, compose: Composer) -> Outcome:
         action, value = payload.action, payload.value
@@ -165,6 +222,10 @@ class _Turn:
             return self._done(session, compose.nothing_more())
         if action is Action.FEEDBACK:
             return self._feedback(value == "yes", session, compose)
+        if action is Action.HANDOVER and self.handover:
+            return self._person("", session, value or "asked")
+        if action is Action.MENU and self.handover:
+            return self._done(session, offer(compose.menu(), compose.t("Talk to a person"), "menu"))
         simple = {
             Action.MENU: compose.menu,
             Action.HELP: compose.help,

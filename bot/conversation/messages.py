@@ -93,3 +93,5 @@ class Outcome:
     snapshot: Snapshot
     unanswered: Unanswered | None = None
     parts: tuple[str, ...] = ()  # on a paging channel: the pages to send now (see paging)
+    handover: str | None = None  # the user wants a person: why ("asked", "unsure", "emergency")
+    relay: str | None = None  # held by a person: what the user wrote, for the moderator

@@ -25,6 +25,7 @@ class Action(StrEnum):
     OPT_OUT = "optout"
     OPT_IN = "optin"
     FEEDBACK = "feedback"  # value: "yes" or "no"
+    HANDOVER = "person"  # value: why it was offered ("unsure", "emergency", "menu")
 
 
 NO_COUNTRY = "none"  # the value of "Skip" in the country menu
@@ -78,6 +79,11 @@ def country(code: str = "") -> Payload:
 def feedback(helpful: bool) -> Payload:
     """The answer did (or did not) help."""
     return Payload(Action.FEEDBACK, "yes" if helpful else "no")
+
+
+def person(reason: str = "asked") -> Payload:
+    """Talk to a person of the organisation (human handover)."""
+    return Payload(Action.HANDOVER, reason)
 
 
 MENU = Payload(Action.MENU)

@@ -20,6 +20,10 @@ class Session:
     last_question: str | None = None  # kept only until feedback on it is given
     pending: str | None = None  # a question waiting for the user to say their country
     seen: bool = False  # has been welcomed once
+    # Human handover (conversation/handover.py); the relay state itself is kept apart.
+    held: bool = False  # a person holds the conversation: the bot stays quiet
+    unsure: int = 0  # "not sure" replies in a row
+    recent: tuple[str, ...] = ()  # the last few turns, redacted, shown to the moderator
 
     def to_json(self) -> str:
         """Serialise for a session store."""
@@ -31,7 +35,7 @@ class Session:
         data = json.loads(text)
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("menu", "pages"):
+        for key in ("menu", "pages", "recent"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

@@ -13,7 +13,7 @@ from bot.matching.matcher import ANSWER_AT
 from bot.reports.document import Document, render_text
 from bot.reports.html import write_html
 
-REPORTS = ("coverage", "confusion", "eval", "triage", "unanswered")
+REPORTS = ("coverage", "confusion", "eval", "triage", "unanswered", "handovers")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,12 +35,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="coverage: an entry reviewed longer ago than this is stale (default 12)",
     )
     parser.add_argument(
-        "--since", type=float, metavar="DAYS", help="unanswered: only the last DAYS days"
+        "--since", type=float, metavar="DAYS", help="unanswered, handovers: only the last DAYS days"
     )
     parser.add_argument(
         "--store",
         metavar="SPEC",
-        help="unanswered: the session store (default: SESSION_STORE, or the local SQLite file)",
+        help="unanswered, handovers: the session store (default: SESSION_STORE or the local file)",
     )
 
 
@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     if not with_file and args.file:
         print(f"puente report {args.name}: takes no file (did you mean --html?)", file=sys.stderr)
         return 2
-    document = _unanswered(args) if args.name == "unanswered" else _from_base(args)
+    from_store = args.name in ("unanswered", "handovers")
+    document = _unanswered(args) if from_store else _from_base(args)
     if document is None:
         return 2
     if args.html:
@@ -133,6 +134,9 @@ def _unanswered(args: argparse.Namespace) -> Document | None:
         )
         return None
 
+    if args.name == "handovers":
+        return _handovers(spec, args.since)
+
     async def read() -> list[unanswered.Asked]:
         store = open_store(spec)
         try:
@@ -144,3 +148,19 @@ def _unanswered(args: argparse.Namespace) -> Document | None:
     stopwords = {code: language.stopwords for code, language in locales.languages.items()}
     groups = unanswered.group(asyncio.run(read()), stopwords)
     return unanswered.document(groups, args.since, spec)
+
+
+def _handovers(spec: str, days: float | None) -> Document:
+    import time
+
+    from bot.reports import handovers
+    from bot.storage import open_store
+
+    async def read() -> list[dict[str, object]]:
+        store = open_store(spec)
+        try:
+            return await handovers.read(store, days, time.time())
+        finally:
+            await store.close()
+
+    return handovers.document(handovers.tally(asyncio.run(read())), days)
