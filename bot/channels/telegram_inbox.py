@@ -62,6 +62,7 @@ class TelegramInbox:
         self._busy: set[asyncio.Task[None]] = set()
         self._waiting = 0  # the inbox's size as last counted, plus what we added since
         self._counted = -RECOUNT
+        self._adding = 0  # enqueues under way
 
     async def accept(self, update_id: int, chat: str, data: str) -> str:
         """'queued', 'duplicate', or 'full' (answer 503 so Telegram delivers it later)."""
@@ -71,9 +72,13 @@ class TelegramInbox:
         if near or time.monotonic() - self._counted > RECOUNT:
             self._waiting = await self.store.pending(QUEUE)
             self._counted = time.monotonic()
-        if self._waiting >= self.max_pending:
+        if self._waiting + self._adding >= self.max_pending:
             return "full"
-        added = await self.store.enqueue(QUEUE, str(update_id), chat, data)
+        self._adding += 1  # counted before the write, so concurrent updates cannot overshoot
+        try:
+            added = await self.store.enqueue(QUEUE, str(update_id), chat, data)
+        finally:
+            self._adding -= 1
         self._waiting += added
         self._wake.set()
         return "queued" if added else "duplicate"

@@ -7,6 +7,7 @@ Each cache is bounded, and the texts they hold go when any user asks to be forgo
 
 from __future__ import annotations
 
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 
@@ -29,10 +30,16 @@ class SnapshotCaches:
     """Look-ups of one snapshot that are the same every time they are made."""
 
     def __init__(self, snapshot: Snapshot, size: int = DECISIONS) -> None:
-        self.snapshot = snapshot
+        # Weakly: once a reload replaced it, its index is freed even if no message comes.
+        self._snapshot = weakref.ref(snapshot)
         self.size = size
         self._decisions: OrderedDict[tuple[str, str | None, str | None], Decision] = OrderedDict()
         self.commands = command_index(snapshot.locales)
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The snapshot these caches belong to, while it is still in use."""
+        return self._snapshot()
 
     def decide(self, text: str, country: str | None, lang: str | None) -> Decision:
         """The decision for `text`; matching and triage read no case, so neither does the key."""
@@ -42,6 +49,7 @@ class SnapshotCaches:
             self._decisions.move_to_end(key)
             return found
         snapshot = self.snapshot
+        assert snapshot is not None, "decide is called during a turn, which holds its snapshot"
         match = snapshot.matcher.match(key[0], country, lang)
         slim = replace(
             match,

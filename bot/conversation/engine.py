@@ -53,15 +53,16 @@ class Engine:
         With `split` (a paging channel's), long replies are cut into pages, the rest kept
         for MORE.
         """
-        outcome = _Turn(self.caches()).handle(message, session)
+        snapshot = self.library.current
+        outcome = _Turn(snapshot, self.caches()).handle(message, session)
         return paginate(outcome, split) if split is not None else outcome
 
 
 class _Turn:
     """One message's handling, bound to the snapshot it started with."""
 
-    def __init__(self, caches: SnapshotCaches) -> None:
-        self.snapshot: Snapshot = caches.snapshot
+    def __init__(self, snapshot: Snapshot, caches: SnapshotCaches) -> None:
+        self.snapshot = snapshot
         self.caches = caches
 
     def handle(self, message: Inbound, session: Session) -> Outcome:

@@ -44,7 +44,8 @@ async def test_the_same_words_in_any_case_get_the_same_answer_as_a_first_asking(
 
 
 def test_kept_decisions_are_bounded_and_go_when_a_user_is_forgotten() -> None:
-    caches = SnapshotCaches(build_snapshot(DATA / "mini"), size=3)
+    snapshot = build_snapshot(DATA / "mini")
+    caches = SnapshotCaches(snapshot, size=3)
     for text in ("one passport", "two passport", "three passport", "four passport"):
         caches.decide(text, "tt", None)
     assert [k[0] for k in caches._decisions] == ["two passport", "three passport", "four passport"]
