@@ -60,8 +60,7 @@ def measure(knowledge: Path, folder: Path) -> str:
     requests = folder / "sms.jsonl"
     write_requests(requests, messages(), 300, 0)
     serve = start(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)]
-        + ["--knowledge", str(knowledge)],
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--knowledge", str(knowledge)],
         env,
     )
     health = f"http://127.0.0.1:{port}/healthz"

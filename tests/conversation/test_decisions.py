@@ -1,4 +1,4 @@
-"""Decisions kept for speed belong to one snapshot: a reload, a forget-me and the bound drop them."""
+"""Decisions kept for speed belong to one snapshot: reload, forget-me and the bound drop them."""
 
 from __future__ import annotations
 

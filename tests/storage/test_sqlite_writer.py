@@ -68,8 +68,16 @@ def test_a_reply_acknowledged_is_in_the_file_when_the_process_is_killed(tmp_path
     port = free_port()
     store = tmp_path / "sessions.sqlite3"
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port)]
-        + ["--knowledge", str(DATA / "mini")],
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            "--port",
+            str(port),
+            "--knowledge",
+            str(DATA / "mini"),
+        ],
         cwd=ROOT,
         env=sms_env(store),
         stdout=subprocess.DEVNULL,
