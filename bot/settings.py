@@ -50,6 +50,11 @@ class Settings:
         """Moderators answer in a Telegram group only when its id is set."""
         return self.moderators_chat_id is not None
 
+    # Telegram under load: the inbox's bound, and the 30 messages/s limiter (off only for a
+    # local Bot API stub, as the benchmarks use).
+    telegram_max_pending: int = 10_000
+    telegram_rate_limit: bool = True
+
     @property
     def telegram_on(self) -> bool:
         """Telegram is served only when it has its token."""
@@ -112,7 +117,11 @@ class Settings:
             "UNANSWERED_RETENTION_DAYS": _whole_number(env, "UNANSWERED_RETENTION_DAYS", 90),
             "SESSION_RETENTION_DAYS": _whole_number(env, "SESSION_RETENTION_DAYS", 90),
             "MAX_CONNECTIONS": _whole_number(env, "MAX_CONNECTIONS", 500),
+            "TELEGRAM_MAX_PENDING": _whole_number(env, "TELEGRAM_MAX_PENDING", 10_000),
         }
+        limiter = (get("TELEGRAM_RATE_LIMIT") or "on").lower()
+        if limiter not in {"on", "off"}:
+            raise ConfigError(f"TELEGRAM_RATE_LIMIT must be 'on' or 'off', got '{limiter}'")
         return cls(
             knowledge=knowledge,
             locales=locales,
@@ -128,6 +137,8 @@ class Settings:
             session_days=numbers["SESSION_RETENTION_DAYS"],
             max_connections=numbers["MAX_CONNECTIONS"],
             **_handover(env, get, bool(telegram_token), bool(twilio_token)),
+            telegram_max_pending=numbers["TELEGRAM_MAX_PENDING"],
+            telegram_rate_limit=limiter == "on",
         )
 
 

@@ -49,7 +49,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         from bot.channels.telegram_inbox import TelegramInbox
 
         telegram_app = telegram_application(system)
-        inbox = TelegramInbox(telegram_app, store)
+        inbox = TelegramInbox(telegram_app, store, max_pending=settings.telegram_max_pending)
         if settings.handover_on:
             handover_parts = handover(system, telegram_app)
         hook = TelegramWebhook(telegram_app, conversations, settings.telegram_secret or "", inbox)

@@ -57,6 +57,8 @@ class SmsChannel:
     def split(self, reply: Reply, locales: Locales) -> tuple[str, ...]:
         """The SMS pages of one reply (the paging channel's `Split`)."""
         key = (reply, locales.version)
+        if self._pages and next(iter(self._pages))[1] != locales.version:
+            self._pages.clear()  # a reload: pages of the old locales go with them
         pages = self._pages.get(key)
         if pages is None:
             pages = tuple(render(reply, locales.text, self.budget))

@@ -111,7 +111,9 @@ def build_application(
 
     Fed by the /telegram route (no updater), or with `polling` by getUpdates.
     """
-    builder = _builder(settings).rate_limiter(AIORateLimiter(max_retries=3)).concurrent_updates(64)
+    builder = _builder(settings).concurrent_updates(64)
+    if settings.telegram_rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     if not polling:
         builder = builder.updater(None)
     application: Application[Any, Any, Any, Any, Any, Any] = builder.build()

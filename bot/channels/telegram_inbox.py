@@ -14,6 +14,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 from typing import Any
 
 from telegram import Update
@@ -31,6 +32,7 @@ RENEW_EVERY = 3.0
 MAX_ATTEMPTS = 12  # about an hour of retries with the backoff below
 MAX_BACKOFF = 300.0
 IDLE_POLL = 1.0  # how often to look for updates other processes left or retries now due
+RECOUNT = 1.0  # seconds an inbox size counted in the store is trusted, far from the bound
 # Errors of the update being handled, collected by the application's error handler.
 FAILURES: contextvars.ContextVar[list[BaseException] | None] = contextvars.ContextVar(
     "telegram_failures", default=None
@@ -62,12 +64,26 @@ class TelegramInbox:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._busy: set[asyncio.Task[None]] = set()
+        self._waiting = 0  # the inbox's size as last counted, plus what we added since
+        self._counted = -RECOUNT
+        self._adding = 0  # enqueues under way
 
     async def accept(self, update_id: int, chat: str, data: str) -> str:
         """'queued', 'duplicate', or 'full' (answer 503 so Telegram delivers it later)."""
-        if await self.store.pending(QUEUE) >= self.max_pending:
+        # Counting the store is a round trip: done once a second, and for every update only
+        # near the bound, where it must be exact (other processes add to a shared inbox too).
+        near = self._waiting >= self.max_pending - max(1, self.max_pending // 10)
+        if near or time.monotonic() - self._counted > RECOUNT:
+            self._waiting = await self.store.pending(QUEUE)
+            self._counted = time.monotonic()
+        if self._waiting + self._adding >= self.max_pending:
             return "full"
-        added = await self.store.enqueue(QUEUE, str(update_id), chat, data)
+        self._adding += 1  # counted before the write, so concurrent updates cannot overshoot
+        try:
+            added = await self.store.enqueue(QUEUE, str(update_id), chat, data)
+        finally:
+            self._adding -= 1
+        self._waiting += added
         self._wake.set()
         return "queued" if added else "duplicate"
 

@@ -58,6 +58,21 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
         )
+        self._children: dict[str, tuple[Counter, Histogram, dict[str, Counter]]] = {}
+
+    def children(self, channel: str) -> tuple[Counter, Histogram, dict[str, Counter]]:
+        """One channel's counters, looked up by label once (`labels` takes a lock each call)."""
+        found = self._children.get(channel)
+        if found is None:
+            answers = {
+                k: self.answers.labels(channel, k) for k in ("matched", "unanswered", "other")
+            }
+            found = self._children[channel] = (
+                self.messages.labels(channel),
+                self.latency.labels(channel),
+                answers,
+            )
+        return found
 
 
 class Conversations:
@@ -119,15 +134,16 @@ class Conversations:
         await self.store.forget(key)
         await self.store.forget_records(UNANSWERED_LOG, pseudonym(key))
         fold.cache_clear()  # texts read lately, kept in memory for speed
+        self.engine.forget_texts()
 
     def _count(self, channel: str, outcome: Outcome, seconds: float) -> None:
-        metrics = self.metrics
-        metrics.messages.labels(channel).inc()
-        metrics.latency.labels(channel).observe(seconds)
         if any(reply.kind is ReplyKind.ANSWER for reply in outcome.replies):
             kind = "matched"
         elif outcome.unanswered is not None:
             kind = "unanswered"
         else:
             kind = "other"
-        metrics.answers.labels(channel, kind).inc()
+        messages, latency, answers = self.metrics.children(channel)
+        messages.inc()
+        latency.observe(seconds)
+        answers[kind].inc()

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 
 from bot.conversation import payloads
+from bot.conversation.decisions import SnapshotCaches
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
 from bot.conversation.payloads import NO_COUNTRY, Action, Payload
@@ -32,6 +33,19 @@ class Engine:
     def __init__(self, library: Library, handover: bool = False) -> None:
         self.library = library
         self.handover = handover  # moderators are there: offer a person
+        self._caches: SnapshotCaches | None = None
+
+    def caches(self) -> SnapshotCaches:
+        """The caches of the snapshot being served; a reload drops the old ones whole."""
+        snapshot, caches = self.library.current, self._caches
+        if caches is None or caches.snapshot is not snapshot:
+            caches = self._caches = SnapshotCaches(snapshot)
+        return caches
+
+    def forget_texts(self) -> None:
+        """Drop the texts kept in memory for speed (a user asked to be forgotten)."""
+        if self._caches is not None:
+            self._caches.forget_texts()
 
     async def handle(
         self, message: Inbound, session: Session, split: Split | None = None
@@ -41,15 +55,17 @@ class Engine:
         With `split` (a paging channel's), long replies are cut into pages, the rest kept
         for MORE.
         """
-        outcome = _Turn(self.library.current, self.handover).handle(message, session)
+        snapshot = self.library.current
+        outcome = _Turn(snapshot, self.caches(), self.handover).handle(message, session)
         return paginate(outcome, split) if split is not None else outcome
 
 
 class _Turn:
     """One message's handling, bound to the snapshot it started with."""
 
-    def __init__(self, snapshot: Snapshot, handover: bool = False) -> None:
+    def __init__(self, snapshot: Snapshot, caches: SnapshotCaches, handover: bool = False) -> None:
         self.snapshot = snapshot
+        self.caches = caches
         self.handover = handover
 
     def handle(self, message: Inbound, session: Session) -> Outcome:
@@ -105,7 +121,8 @@ class _Turn:
     def _question(self, text: str, session: Session) -> Outcome:
         if self.handover and asks_for_person(text, self.snapshot.locales):
             return self._person(text, session)
-        match = self.snapshot.matcher.match(text, session.country, session.language)
+        decision = self.caches.decide(text, session.country, session.language)
+        match = decision.match
         # Kept for "0 = this did not help"; names and numbers in it are not needed for that.
         session = replace(session, detected=match.detected, last_question=redact(text))
         replies: list[Reply] = []
@@ -123,7 +140,7 @@ class _Turn:
         # and acts on what we say. Ask first; the question waits and is answered on the pick.
         guessed = match.entry is not None and match.entry.country is not None
         guessed = guessed and match.country is None and len(self.snapshot.base.countries) > 1
-        if self.snapshot.triage.is_emergency(text):
+        if decision.emergency:
             emergency = compose.emergency(match.country)
             if self.handover:
                 emergency = offer(emergency, compose.t("Talk to a person"), "emergency")
@@ -238,9 +255,7 @@ class _Turn:
         if helpful or session.last_question is None:
             session = replace(session, last_question=None)
             return self._done(session, compose.thanks_for_feedback())
-        match = self.snapshot.matcher.match(
-            session.last_question, session.country, session.language
-        )
+        match = self.caches.decide(session.last_question, session.country, session.language).match
         record = _unanswered(session.last_question, match, "not helpful")
         session = replace(session, last_question=None)
         return self._done(session, compose.sorry(match), unanswered=record)
@@ -276,17 +291,12 @@ class _Turn:
         words = tuple(tokens(text))
         if not words or len(words) > 4:
             return None
-        found: str | None = None
-        speakers: list[str] = []
-        for code, language in self.snapshot.locales.languages.items():
-            for name, phrases in language.commands.items():
-                if words in phrases and found in (None, name):
-                    found = name
-                    speakers.append(code)
+        found = self.caches.commands.get(words)
         if found is None:
             return None
-        payload = Payload.parse(found)
-        return (payload, tuple(speakers)) if payload else None
+        name, speakers = found
+        payload = Payload.parse(name)
+        return (payload, speakers) if payload else None
 
 
 def _unanswered(text: str, match: Match, reason: str) -> Unanswered:

@@ -1,4 +1,10 @@
-"""Sessions in one SQLite file, for a single `puente serve` process."""
+"""Sessions in one SQLite file, for a single `puente serve` process.
+
+That process is the file's only writer, so it keeps sessions and redelivery markers in memory
+as it writes them (bounded, see memo.py): a message usually reads nothing from the database
+thread. Every write goes through one group-committing writer (writer.py), the Telegram inbox
+included, and a caller is answered only once its write has committed.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,15 @@ from bot.storage.contract import (
     StoreError,
     user_marker,
 )
+from bot.storage.memo import UNKNOWN, Memo
+from bot.storage.writer import Writer
 
 T = TypeVar("T")
+SESSIONS_KEPT = 10_000  # sessions held in memory (about 1 kB each)
+MARKERS_KEPT = 200_000  # redelivery markers known in memory, by hash only (about 100 B each)
 
 # Statements run both alone and inside the one-transaction begin/finish.
-_LOAD_SESSION = "SELECT data FROM sessions WHERE key = ? AND updated >= ?"
+_LOAD_SESSION = "SELECT data, updated FROM sessions WHERE key = ? AND updated >= ?"
 _SAVE_SESSION = (
     "INSERT INTO sessions VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE "
     "SET data = excluded.data, updated = excluded.updated"
@@ -57,7 +67,7 @@ class SqliteStore(Store):
     """Everything in one SQLite file (WAL), for a single `puente serve` process.
 
     All database work runs on one dedicated thread: the event loop never blocks on disk, and
-    statements never wait for each other behind a lock.
+    statements never wait for each other behind a lock. Writes are committed in groups.
     """
 
     def __init__(
@@ -86,6 +96,34 @@ class SqliteStore(Store):
         self._session_ttl = session_days * DAY
         self._locks = LocalLocks()
         self._purged = 0.0
+        self._writer = Writer(self._db, self._executor)
+        self._sessions: Memo[str, str] = Memo(SESSIONS_KEPT)
+        # A marker is known by its name's hash: a collision only costs a read of the file.
+        self._markers: Memo[int, bool] = Memo(MARKERS_KEPT)
+        self._preload()
+
+    def _preload(self) -> None:
+        """What the file already holds, into memory (before any other thread uses it)."""
+        now = self._clock()
+        since = now - self._session_ttl
+        count = self._db.execute(
+            "SELECT count(*) FROM sessions WHERE updated >= ?", (since,)
+        ).fetchone()[0]
+        if count > SESSIONS_KEPT:
+            self._sessions.known_until(now + self._session_ttl)
+        else:
+            for key, data, updated in self._db.execute(
+                "SELECT key, data, updated FROM sessions WHERE updated >= ?", (since,)
+            ):
+                self._sessions.put(str(key), str(data), float(updated) + self._session_ttl)
+        rows = self._db.execute(
+            "SELECT marker, expires FROM markers WHERE expires >= ? AND marker LIKE '%@%'", (now,)
+        ).fetchall()
+        if len(rows) > MARKERS_KEPT:
+            self._markers.known_until(max(float(e) for _, e in rows))
+        else:
+            for name, expires in rows:
+                self._markers.put(hash(str(name)), True, float(expires))
 
     def _release_leases(self) -> None:
         """Updates in hand of the file's last owner, killed or stopped: due now, not when the
@@ -102,28 +140,54 @@ class SqliteStore(Store):
     async def _call(self, sql: str, *args: object) -> list[tuple[object, ...]]:
         return await self._submit(lambda: self._db.execute(sql, args).fetchall())
 
+    async def _write(self, sql: str, *args: object) -> int:
+        return await self._writer.write(lambda: self._db.execute(sql, args).rowcount)
+
     async def load(self, key: str) -> str | None:
-        rows = await self._call(_LOAD_SESSION, key, self._clock() - self._session_ttl)
-        return str(rows[0][0]) if rows else None
+        now = self._clock()
+        known = self._sessions.get(key, now)
+        if known is not UNKNOWN:
+            return known
+        rows = await self._call(_LOAD_SESSION, key, now - self._session_ttl)
+        return self._loaded(key, rows[0] if rows else None)
+
+    def _loaded(self, key: str, row: tuple[object, ...] | None) -> str | None:
+        if row is None:
+            return None
+        data = str(row[0])
+        self._sessions.put(key, data, float(str(row[1])) + self._session_ttl)
+        return data
 
     async def save(self, key: str, data: str) -> None:
-        await self._call(_SAVE_SESSION, key, data, self._clock())
+        now = self._clock()
+        await self._write(_SAVE_SESSION, key, data, now)
+        self._sessions.put(key, data, now + self._session_ttl)
 
     async def delete(self, key: str) -> None:
-        await self._call(_DELETE_SESSION, key)
+        await self._write(_DELETE_SESSION, key)
+        self._sessions.drop(key)
 
     async def begin(self, key: str, marker: str | None) -> tuple[str | None, str | None]:
         now = self._clock()
+        name = user_marker(key, marker) if marker is not None else None
+        # A marker known in memory means a redelivery: its reply is read from the file.
+        fresh = name is None or self._markers.get(hash(name), now) is None
+        known = self._sessions.get(key, now)
+        if fresh and known is not UNKNOWN:
+            return None, known
 
-        def work() -> tuple[str | None, str | None]:
-            if marker is not None:
-                row = self._db.execute(_RECALL_MARKER, (user_marker(key, marker), now)).fetchone()
+        def work() -> tuple[str | None, tuple[object, ...] | None]:
+            if name is not None:
+                row = self._db.execute(_RECALL_MARKER, (name, now)).fetchone()
                 if row is not None:
                     return str(row[0]), None
             found = self._db.execute(_LOAD_SESSION, (key, now - self._session_ttl)).fetchone()
-            return None, str(found[0]) if found else None
+            return None, found
 
-        return await self._submit(work)
+        earlier, found = await self._submit(work)
+        if earlier is not None:
+            return earlier, None
+        return None, self._loaded(key, found)
 
     async def finish(
         self,
@@ -135,46 +199,51 @@ class SqliteStore(Store):
     ) -> None:
         now = self._clock()
 
+        name = user_marker(key, marker) if marker is not None else None
+
         def work() -> None:
-            # One transaction: one write to the WAL instead of two, and never half done.
-            with self._db:
-                self._db.execute("BEGIN")
-                if data is None:
-                    self._db.execute(_DELETE_SESSION, (key,))
-                else:
-                    self._db.execute(_SAVE_SESSION, (key, data, now))
-                if marker is not None:
-                    self._db.execute(
-                        "INSERT OR IGNORE INTO markers VALUES (?, ?, ?)",
-                        (user_marker(key, marker), result, now + ttl),
-                    )
-            if now - self._purged > PURGE_EVERY:
-                self._purge(now)
+            # One transaction, shared with other requests': never half done.
+            if data is None:
+                self._db.execute(_DELETE_SESSION, (key,))
+            else:
+                self._db.execute(_SAVE_SESSION, (key, data, now))
+            if name is not None:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO markers VALUES (?, ?, ?)", (name, result, now + ttl)
+                )
+            self._purge_due(now)
 
-        await self._submit(work)
+        await self._writer.write(work)
+        # Committed: only now does memory say so.
+        if data is None:
+            self._sessions.drop(key)
+        else:
+            self._sessions.put(key, data, now + self._session_ttl)
+        if name is not None:
+            self._markers.put(hash(name), True, now + ttl)
 
-    def _purge(self, now: float) -> None:
-        """Expired markers and sessions nobody touched for SESSION_DAYS go (on the db thread)."""
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
-            self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self._session_ttl,))
+    def _purge_due(self, now: float) -> None:
+        """Expired markers and sessions nobody touched for SESSION_DAYS go (inside a write)."""
+        if now - self._purged <= PURGE_EVERY:
+            return
+        self._db.execute("DELETE FROM markers WHERE expires < ?", (now,))
+        self._db.execute("DELETE FROM sessions WHERE updated < ?", (now - self._session_ttl,))
         self._purged = now
 
     async def forget(self, key: str) -> None:
         def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.execute(_DELETE_SESSION, (key,))
-                self._db.execute("DELETE FROM markers WHERE marker LIKE ?", (f"%@{key}",))
-            # Out of the write-ahead log too, not only out of the tables.
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._db.execute(_DELETE_SESSION, (key,))
+            self._db.execute("DELETE FROM markers WHERE marker LIKE ?", (f"%@{key}",))
 
-        await self._submit(work)
+        await self._writer.write(work)
+        self._sessions.drop(key)  # its markers stay known by hash: a later look-up reads the file
+        # Out of the write-ahead log too, not only out of the tables.
+        await self._call("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def forget_records(self, log: str, tag: str) -> int:
-        sql = "DELETE FROM records WHERE log = ? AND instr(data, ?) > 0"
-        return await self._submit(lambda: self._db.execute(sql, (log, tag)).rowcount)
+        return await self._write(
+            "DELETE FROM records WHERE log = ? AND instr(data, ?) > 0", log, tag
+        )
 
     async def remember(self, marker: str, value: str, ttl: int = DAY) -> str | None:
         now = self._clock()
@@ -187,11 +256,10 @@ class SqliteStore(Store):
             self._db.execute(
                 "INSERT OR REPLACE INTO markers VALUES (?, ?, ?)", (marker, value, now + ttl)
             )
-            if now - self._purged > PURGE_EVERY:
-                self._purge(now)
+            self._purge_due(now)
             return None
 
-        return await self._submit(work)
+        return await self._writer.write(work)
 
     async def recall(self, marker: str) -> str | None:
         rows = await self._call(_RECALL_MARKER, marker, self._clock())
@@ -199,7 +267,7 @@ class SqliteStore(Store):
 
     async def append(self, log: str, data: str, at: float | None = None) -> None:
         stamp = self._clock() if at is None else at
-        await self._call("INSERT INTO records VALUES (?, ?, ?)", log, stamp, data)
+        await self._write("INSERT INTO records VALUES (?, ?, ?)", log, stamp, data)
 
     async def records(self, log: str, since: float = 0.0) -> list[tuple[float, str]]:
         rows = await self._call(
@@ -208,8 +276,7 @@ class SqliteStore(Store):
         return [(float(str(at)), str(data)) for at, data in rows]
 
     async def prune(self, log: str, before: float) -> int:
-        sql = "DELETE FROM records WHERE log = ? AND at < ?"
-        return await self._submit(lambda: self._db.execute(sql, (log, before)).rowcount)
+        return await self._write("DELETE FROM records WHERE log = ? AND at < ?", log, before)
 
     def lock(self, key: str) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(key)
@@ -220,16 +287,14 @@ class SqliteStore(Store):
         def work() -> bool:
             if self._db.execute(_RECALL_MARKER, (_done(queue, item), now)).fetchone():
                 return False
-            with self._db:
-                self._db.execute("BEGIN")
-                cursor = self._db.execute(
-                    "INSERT OR IGNORE INTO inbox (queue, id, user, data, enqueued, available) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (queue, item, user, data, now, now),
-                )
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO inbox (queue, id, user, data, enqueued, available) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (queue, item, user, data, now, now),
+            )
             return cursor.rowcount == 1
 
-        return await self._submit(work)
+        return await self._writer.write(work)
 
     async def claim(self, queue: str, limit: int, lease: float) -> list[Claimed]:
         now = self._clock()
@@ -247,65 +312,59 @@ class SqliteStore(Store):
             ).fetchall()
             taken: list[Claimed] = []
             seen: set[str] = set()
-            with self._db:
-                self._db.execute("BEGIN")
-                for item, user, data, enqueued, available, attempts in rows:
-                    if len(taken) >= limit:
-                        break
-                    first = user not in seen  # a user's later items wait for the earlier
-                    seen.add(user)
-                    if not first or user in busy or available > now:
-                        continue
-                    self._db.execute(
-                        "UPDATE inbox SET available = ?, attempts = attempts + 1 "
-                        "WHERE queue = ? AND id = ?",
-                        (now + lease, queue, item),
-                    )
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)",
-                        (queue, user, now + lease),
-                    )
-                    taken.append(Claimed(str(item), str(data), int(attempts) + 1, float(enqueued)))
+            for item, user, data, enqueued, available, attempts in rows:
+                if len(taken) >= limit:
+                    break
+                first = user not in seen  # a user's later items wait for the earlier
+                seen.add(user)
+                if not first or user in busy or available > now:
+                    continue
+                self._db.execute(
+                    "UPDATE inbox SET available = ?, attempts = attempts + 1 "
+                    "WHERE queue = ? AND id = ?",
+                    (now + lease, queue, item),
+                )
+                self._db.execute(
+                    "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)",
+                    (queue, user, now + lease),
+                )
+                taken.append(Claimed(str(item), str(data), int(attempts) + 1, float(enqueued)))
             return taken
 
-        return await self._submit(work)
+        return await self._writer.write(work)
 
     async def complete(self, queue: str, item: str) -> None:
         now = self._clock()
 
         def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
-                self._db.execute("DELETE FROM inbox WHERE queue = ? AND id = ?", (queue, item))
-                if row is not None:
-                    self._db.execute(
-                        "DELETE FROM inbox_busy WHERE queue = ? AND user = ?", (queue, row[0])
-                    )
+            row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
+            self._db.execute("DELETE FROM inbox WHERE queue = ? AND id = ?", (queue, item))
+            if row is not None:
                 self._db.execute(
-                    "INSERT OR REPLACE INTO markers VALUES (?, '1', ?)",
-                    (_done(queue, item), now + DAY),
+                    "DELETE FROM inbox_busy WHERE queue = ? AND user = ?", (queue, row[0])
                 )
+            self._db.execute(
+                "INSERT OR REPLACE INTO markers VALUES (?, '1', ?)",
+                (_done(queue, item), now + DAY),
+            )
 
-        await self._submit(work)
+        await self._writer.write(work)
 
     async def retry(self, queue: str, item: str, delay: float) -> None:
         until = self._clock() + delay
 
         def work() -> None:
-            with self._db:
-                self._db.execute("BEGIN")
-                row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
+            row = self._db.execute(_INBOX_USER, (queue, item)).fetchone()
+            self._db.execute(
+                "UPDATE inbox SET available = ? WHERE queue = ? AND id = ?",
+                (until, queue, item),
+            )
+            if row is not None:
                 self._db.execute(
-                    "UPDATE inbox SET available = ? WHERE queue = ? AND id = ?",
-                    (until, queue, item),
+                    "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)", (queue, row[0], until)
                 )
-                if row is not None:
-                    self._db.execute(
-                        "INSERT OR REPLACE INTO inbox_busy VALUES (?, ?, ?)", (queue, row[0], until)
-                    )
 
-        await self._submit(work)
+        await self._writer.write(work)
 
     async def pending(self, queue: str) -> int:
         rows = await self._call("SELECT count(*) FROM inbox WHERE queue = ?", queue)
@@ -313,8 +372,7 @@ class SqliteStore(Store):
 
     async def ping(self) -> None:
         now = self._clock()
-        sql = "INSERT OR REPLACE INTO markers VALUES ('ping', '1', ?)"  # a real write
-        await self._submit(lambda: self._db.execute(sql, (now + 60,)))
+        await self._write("INSERT OR REPLACE INTO markers VALUES ('ping', '1', ?)", now + 60)
 
     async def close(self) -> None:
         await self._submit(self._db.close)

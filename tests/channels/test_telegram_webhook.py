@@ -471,3 +471,19 @@ async def test_two_processes_on_redis_answer_one_chats_updates_in_order(redis_ur
     kinds = ["passport" if "passport" in m["text"].lower() else "doctor" for m in sent]
     assert kinds == ["passport", "doctor"] * 10
     assert len(api.sent(121)) == 20  # each answered once
+
+
+async def test_an_update_refused_when_full_is_accepted_and_answered_when_redelivered(
+    service: Service,
+) -> None:
+    service.api.down = True
+    service.app.state.inbox.max_pending = 1
+    first, refused = text_update("lost passport in trinidad", 96), text_update("hola", 97)
+    assert (await service.post(first)).status_code == 200
+    assert (await service.post(refused)).status_code == 503
+    service.api.down = False
+    await service.settled(20)
+    # Telegram delivers the refused update again: it was never marked handled, so it is taken.
+    again = await service.post(refused)
+    assert again.status_code == 200 and again.text == "ok"
+    assert len(await service.api.wait_sent(1, 97, seconds=20)) >= 1
