@@ -35,14 +35,20 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     inbox: Any = None
     if settings.sms_on:
         from bot.channels.sms import SmsChannel
+        from bot.channels.whatsapp import WhatsAppChannel
+        from bot.channels.whatsapp_window import Window
 
+        whatsapp = WhatsAppChannel(conversations, Window(store))
         sms = SmsChannel(
             conversations,
             settings.twilio_token or "",
             settings.public_base_url or "",
             settings.sms_budget,
+            whatsapp,
         )
         routes.append(Route("/sms", sms.endpoint, methods=["POST"]))
+        # The same endpoint under its own name, for a WhatsApp sender configured apart.
+        routes.append(Route("/whatsapp", sms.endpoint, methods=["POST"]))
     if settings.telegram_on:
         from bot.channels.telegram import TelegramWebhook
         from bot.channels.telegram_inbox import TelegramInbox
