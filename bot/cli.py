@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, help="a JSON Lines file of {text, country, lang}")
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
-    commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    schema = commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    schema.add_argument("--alerts", action="store_true", help="the alert-file format instead")
     report = command("report", "editors' reports: coverage, confusion, eval FILE, unanswered")
     from bot.reports.cli import add_arguments
 
@@ -261,9 +262,10 @@ def _train_triage(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from bot.content.schema import topic_schema
+    from bot.content.schema import alert_schema, topic_schema
 
-    print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
+    made = alert_schema() if getattr(args, "alerts", False) else topic_schema()
+    print(json.dumps(made, indent=2, ensure_ascii=False))
     return 0
 
 
