@@ -15,6 +15,7 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.conversation.conversations import Conversations
 from bot.conversation.engine import Engine
+from bot.conversation.subscriptions import Subscriptions
 from bot.conversation.unanswered import UnansweredLog
 from bot.library import Library, Snapshot
 from bot.settings import Settings
@@ -46,7 +47,11 @@ def build(
         store = open_store(settings.session_store, clock, settings.session_days)
     unanswered = UnansweredLog(store, settings.unanswered_days, clock)
     conversations = Conversations(
-        Engine(library), store, settings.session_secret, record=unanswered.add
+        Engine(library, clock),
+        store,
+        settings.session_secret,
+        record=unanswered.add,
+        subscriptions=Subscriptions(store),
     )
     return System(settings, library, store, unanswered, conversations)
 

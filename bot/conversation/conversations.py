@@ -17,6 +17,7 @@ from bot.conversation.engine import Engine
 from bot.conversation.messages import Inbound, Outcome, ReplyKind, Unanswered
 from bot.conversation.paging import Split
 from bot.conversation.session import Session
+from bot.conversation.subscriptions import Subscriptions
 from bot.conversation.unanswered import LOG as UNANSWERED_LOG
 from bot.conversation.unanswered import pseudonym
 from bot.normalise import fold
@@ -59,12 +60,14 @@ class Conversations:
         secret: str,
         metrics: Metrics | None = None,
         record: Record | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.secret = secret
         self.metrics = metrics or Metrics()
         self.record = record
+        self.subscriptions = subscriptions
 
     async def handle(
         self,
@@ -86,6 +89,9 @@ class Conversations:
                 return earlier
             session = Session.from_json(stored) if stored is not None else Session()
             outcome = await self.engine.handle(message, session, split)
+            if self.subscriptions is not None:
+                # Before the confirmation goes out: "you will get alerts" must be true once read.
+                await self.subscriptions.update(message, key, session, outcome)
             if outcome.session is None:
                 # Forget me: delete first, and only then say it is done.
                 await self.forget(key)
@@ -101,6 +107,7 @@ class Conversations:
     async def forget(self, key: str) -> None:
         """Everything kept about one user: session, replayable replies, logged questions."""
         await self.store.forget(key)
+        await self.store.unsubscribe(key)  # the only record that holds their address
         await self.store.forget_records(UNANSWERED_LOG, pseudonym(key))
         fold.cache_clear()  # texts read lately, kept in memory for speed
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import payloads
+from bot.clock import Clock, system_clock
+from bot.conversation import notices, payloads, subscribing
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
 from bot.conversation.payloads import NO_COUNTRY, Action, Payload
@@ -28,8 +29,9 @@ MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly alway
 class Engine:
     """Channel-agnostic conversation logic over the library's current snapshot."""
 
-    def __init__(self, library: Library) -> None:
+    def __init__(self, library: Library, clock: Clock = system_clock) -> None:
         self.library = library
+        self.clock = clock
 
     async def handle(
         self, message: Inbound, session: Session, split: Split | None = None
@@ -40,6 +42,7 @@ class Engine:
         for MORE.
         """
         outcome = _Turn(self.library.current).handle(message, session)
+        outcome = notices.live_alerts_first(outcome, self.clock())
         return paginate(outcome, split) if split is not None else outcome
 
 
@@ -53,7 +56,9 @@ class _Turn:
         snapshot = self.snapshot
         payload = message.payload
         if payload is not None and payload.action is Action.OPT_OUT:
-            return Outcome((), replace(session, opted_out=True, pages=()), snapshot)
+            # STOP (or a blocked bot) ends alert subscriptions too: nothing more is sent.
+            stopped = replace(session, opted_out=True, pages=(), alerts=())
+            return Outcome((), stopped, snapshot)
         if session.opted_out and self._forgets(message):
             # Someone who said STOP can still be forgotten: the one reply they asked for.
             return Outcome((Composer(snapshot, session).forgotten(),), None, snapshot)
@@ -165,6 +170,8 @@ class _Turn:
             return self._done(session, compose.nothing_more())
         if action is Action.FEEDBACK:
             return self._feedback(value == "yes", session, compose)
+        if action in (Action.ALERTS, Action.NO_ALERTS):
+            return self._done(*subscribing.choose(payload, session, compose))
         simple = {
             Action.MENU: compose.menu,
             Action.HELP: compose.help,

@@ -317,6 +317,7 @@ class Composer:
                 "delete everything about you. Reply 0 if an answer did not help."
             )
         )
+        text += " " + self.t(_("ALERTS to get alerts for your country, STOP ALERTS to end them."))
         return self.reply(text, ReplyKind.INFO, choices=(self._menu_choice(),))
 
     def forgotten(self) -> Reply:
@@ -409,6 +410,7 @@ class Composer:
         return (
             Choice(self.t(_("Change language")), payloads.language()),
             Choice(self.t(_("Change country")), payloads.country()),
+            Choice(self.t(_("Alerts")), payloads.ALERTS),
         )
 
     def _local_alternatives(self, entry: Entry, match: Match | None) -> tuple[Choice, ...]:

@@ -20,6 +20,8 @@ class Session:
     last_question: str | None = None  # kept only until feedback on it is given
     pending: str | None = None  # a question waiting for the user to say their country
     seen: bool = False  # has been welcomed once
+    alerts: tuple[str, ...] = ()  # subscriptions: "tt" (every alert) or "tt:health"
+    alerts_seen: tuple[str, ...] = ()  # live alerts already shown to this user
 
     def to_json(self) -> str:
         """Serialise for a session store."""
@@ -31,7 +33,7 @@ class Session:
         data = json.loads(text)
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("menu", "pages"):
+        for key in ("menu", "pages", "alerts", "alerts_seen"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
