@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.conversation.conversations import Conversations
 from bot.library import Library, Watcher
 from bot.storage import Store
-from bot.wiring import System, telegram_application
+from bot.wiring import System, broadcaster, telegram_application
 
 log = logging.getLogger(__name__)
 
 
-def create_app(system: System, watch: bool = True) -> Starlette:
+def create_app(system: System, watch: bool = True, broadcasts: bool = True) -> Starlette:
     """The web service of a built system; channels without their token are simply off."""
     settings, library, store = system.settings, system.library, system.store
     conversations = system.conversations
@@ -49,6 +49,15 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         routes.append(Route("/sms", sms.endpoint, methods=["POST"]))
         # The same endpoint under its own name, for a WhatsApp sender configured apart.
         routes.append(Route("/whatsapp", sms.endpoint, methods=["POST"]))
+        from bot.channels.twilio_status import StatusCallbacks
+
+        callbacks = StatusCallbacks(
+            store,
+            settings.twilio_token or "",
+            settings.public_base_url or "",
+            conversations.metrics.registry,
+        )
+        routes.append(Route("/twilio/status", callbacks.endpoint, methods=["POST"]))
     if settings.telegram_on:
         from bot.channels.telegram import TelegramWebhook
         from bot.channels.telegram_inbox import TelegramInbox
@@ -60,6 +69,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None
 
     telegram = TelegramStarter(telegram_app, inbox) if telegram_app is not None else None
+    alerts = broadcaster(system, telegram_app) if broadcasts else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,11 +77,15 @@ def create_app(system: System, watch: bool = True) -> Starlette:
             await telegram.start()
         if watcher is not None:
             await watcher.start()
+        if alerts is not None:
+            await alerts.start()
         try:
             yield
         finally:
             # Uvicorn has stopped taking requests and finished the ones in flight. Updates in
             # hand get a few seconds; the rest stay in the inbox for the next start.
+            if alerts is not None:
+                await alerts.stop()  # sends under way finish; the rest stay queued
             if watcher is not None:
                 await watcher.stop()
             if telegram is not None:
@@ -85,6 +99,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     app.state.telegram = telegram_app
     app.state.inbox = inbox
     app.state.telegram_state = telegram
+    app.state.alerts = alerts
     return app
 
 

@@ -77,3 +77,36 @@ def telegram_registrar(settings: Settings) -> TelegramApp:
     from bot.channels.telegram import build_bot_application
 
     return build_bot_application(settings)
+
+
+def broadcaster(system: System, telegram: TelegramApp | None) -> Any:
+    """The alert broadcaster (issue 16), sending on every channel this process is set up for."""
+    from bot.channels.alert_send import AlertSender
+    from bot.channels.broadcast import Broadcaster
+    from bot.channels.twilio_rest import TwilioRest
+    from bot.channels.whatsapp_window import Window
+
+    settings = system.settings
+    twilio = None
+    if settings.twilio_rest_on:
+        twilio = TwilioRest(
+            settings.twilio_account_sid or "",
+            settings.twilio_token or "",
+            settings.twilio_sms_from,
+            settings.twilio_whatsapp_from,
+            settings.twilio_api_base,
+        )
+    status_url = None
+    if settings.public_base_url and settings.sms_on:
+        status_url = settings.public_base_url + "/twilio/status"
+    sender = AlertSender(
+        telegram_bot=telegram.bot if telegram is not None else None,
+        twilio=twilio,
+        window=Window(system.store),
+        telegram_rate=settings.telegram_alert_rate,
+        twilio_mps=settings.twilio_mps,
+        templates=dict(settings.whatsapp_templates),
+        status_url=status_url,
+    )
+    registry = system.conversations.metrics.registry
+    return Broadcaster(system.library, system.store, sender, registry=registry)

@@ -170,6 +170,10 @@ class Subscriptions(ABC):
     async def subscribers(self, scope: str) -> list[tuple[str, str]]:
         """Every (key, data) subscribed to `scope`."""
 
+    @abstractmethod
+    async def subscribed(self, key: str, scope: str) -> bool:
+        """Whether the user is (still) subscribed to `scope`."""
+
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message names SESSION_STORE and what to do."""

@@ -253,6 +253,9 @@ class RedisStore(Store):
         found = await self._redis.hgetall(self._prefix + "sub:" + scope)
         return sorted((_text(k) or "", _text(v) or "") for k, v in found.items())
 
+    async def subscribed(self, key: str, scope: str) -> bool:
+        return bool(await self._redis.hexists(self._prefix + "sub:" + scope, key))
+
     async def ping(self) -> None:
         await self._redis.ping()
 

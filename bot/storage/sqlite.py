@@ -323,6 +323,10 @@ class SqliteStore(Store):
         )
         return [(str(key), str(data)) for key, data in rows]
 
+    async def subscribed(self, key: str, scope: str) -> bool:
+        sql = "SELECT 1 FROM subscriptions WHERE key = ? AND scope = ?"
+        return bool(await self._call(sql, key, scope))
+
     async def ping(self) -> None:
         now = self._clock()
         sql = "INSERT OR REPLACE INTO markers VALUES ('ping', '1', ?)"  # a real write

@@ -266,7 +266,9 @@ async def test_subscriptions_are_kept_per_scope_and_end_on_unsubscribe(store: St
         ("k1", '{"address": "+18685550100", "lang": "es"}'),
         ("k2", '{"address": "+18685550101"}'),
     ]
+    assert await store.subscribed("k1", "tt") and not await store.subscribed("k3", "tt")
     await store.unsubscribe("k1", "tt")
+    assert not await store.subscribed("k1", "tt")
     assert [k for k, _ in await store.subscribers("tt")] == ["k2"]
     assert [k for k, _ in await store.subscribers("jm")] == ["k1"]
     await store.subscribe("k1", "tt", "{}")
