@@ -7,6 +7,8 @@ alerts in that language (`WHATSAPP_TEMPLATE_SID`), else held with the reason.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
@@ -14,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.gsm import to_gsm
 from bot.channels.pacing import Pace, PerChat
@@ -41,13 +44,17 @@ class Job:
 class Result:
     """What became of one attempt."""
 
-    state: str  # "sent", "failed", "held" or "retry"
+    state: str  # "sent", "failed", "held", "retry", "expired", or "back" (not sent: stopping)
     reason: str = ""
     delay: float = 0.0  # for "retry": how long to wait
     unsubscribe: bool = False  # the recipient can never be reached: end their subscription
 
 
-def _seconds(value: Any) -> float:
+def _retry_after(error: RetryAfter) -> float:
+    # python-telegram-bot 22 warns that the int form will become a timedelta: accept both.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -96,15 +103,19 @@ class AlertSender:
         if self.twilio is not None:
             await self.twilio.close()
 
-    async def send(self, job: Job, alert: Alert, locales: Locales) -> Result:
-        """Send (or hold) one alert message, after waiting for its slot."""
+    async def send(
+        self, job: Job, alert: Alert, locales: Locales, go: Callable[[], bool] = lambda: True
+    ) -> Result:
+        """Send (or hold) one alert message after waiting for its slot, if `go()` still says so."""
         if job.channel == "telegram":
-            return await self._telegram(job, alert, locales)
+            return await self._telegram(job, alert, locales, go)
         if job.channel in ("sms", "whatsapp"):
-            return await self._twilio(job, alert, locales)
+            return await self._twilio(job, alert, locales, go)
         return Result("failed", f"unknown channel {job.channel}")
 
-    async def _telegram(self, job: Job, alert: Alert, locales: Locales) -> Result:
+    async def _telegram(
+        self, job: Job, alert: Alert, locales: Locales, go: Callable[[], bool]
+    ) -> Result:
         if self.telegram_bot is None:
             return Result("retry", "Telegram is not configured in this process", 60.0)
         text, label, stop, source = _texts(alert, job.lang, locales, short=False)
@@ -115,10 +126,12 @@ class AlertSender:
         await self.per_chat.wait(job.address)
         pace = self.paces["telegram"]
         await pace.wait()
+        if not go():
+            return Result("back")
         try:
             await self.telegram_bot.send_message(int(job.address), html, parse_mode="HTML")
         except RetryAfter as exc:
-            delay = _seconds(exc.retry_after)
+            delay = _retry_after(exc)
             pace.pause(delay)  # Telegram asked the whole bot to wait, not only this chat
             return Result("retry", "429 retry_after", delay)
         except Forbidden:
@@ -129,7 +142,9 @@ class AlertSender:
             return Result("retry", f"Telegram: {type(exc).__name__}", 5.0)
         return Result("sent")
 
-    async def _twilio(self, job: Job, alert: Alert, locales: Locales) -> Result:
+    async def _twilio(
+        self, job: Job, alert: Alert, locales: Locales, go: Callable[[], bool]
+    ) -> Result:
         if self.twilio is None:
             return Result("retry", "Twilio sending is not configured in this process", 60.0)
         whatsapp = job.channel == "whatsapp"
@@ -158,6 +173,8 @@ class AlertSender:
             )
         pace = self.paces[job.channel]
         await pace.wait()
+        if not go():
+            return Result("back")
         try:
             await self.twilio.send(
                 to, body, content_sid=content_sid, variables=variables, status_callback=callback

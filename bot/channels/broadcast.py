@@ -206,20 +206,23 @@ class Broadcaster:
         if not await self.store.subscribed(job.key, job.country):
             await self._finish(name, item, job, Result("expired", "unsubscribed meanwhile"))
             return
-        if self._stopping:
-            await self.store.retry(name, item.id, 0.0)  # not sent: the next process sends it
-            return
         try:
-            result = await self.sender.send(job, alert, snapshot.locales)
+            result = await self.sender.send(job, alert, snapshot.locales, self._going)
         except Exception as exc:  # an unexpected failure: retry, never lose the item
             log.exception("alert %s to a %s subscriber failed", job.alert, channel)
             result = Result("retry", type(exc).__name__, 10.0)
+        if result.state == "back":
+            await self.store.retry(name, item.id, 0.0)  # not sent: the next process sends it
+            return
         if result.state == "retry" and item.attempts < MAX_ATTEMPTS:
             await self.store.retry(name, item.id, result.delay or min(300.0, 2.0**item.attempts))
             return
         if result.state == "retry":
             result = Result("failed", f"gave up after {item.attempts} attempts: {result.reason}")
         await self._finish(name, item, job, result)
+
+    def _going(self) -> bool:
+        return not self._stopping
 
     async def _finish(self, name: str, item: Claimed, job: Job, result: Result) -> None:
         if result.unsubscribe:
