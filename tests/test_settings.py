@@ -83,3 +83,36 @@ def test_the_sms_budget_alone_for_commands_that_need_nothing_else() -> None:
     assert Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "4", "TWILIO_AUTH_TOKEN": "t"}) == 4
     with pytest.raises(ConfigError, match="SMS_MAX_SEGMENTS"):
         Settings.sms_budget_from({"SMS_MAX_SEGMENTS": "-1"})
+
+
+# WhatsApp and alerts (issue 16) -------------------------------------------------------------
+
+TWILIO = {"TWILIO_AUTH_TOKEN": "tok", "PUBLIC_BASE_URL": "https://p.example.org"}
+ACCOUNT = "AC" + "0" * 32
+
+
+def test_alert_sending_defaults_to_twilios_one_message_a_second() -> None:
+    settings = Settings.from_env(
+        {**TWILIO, "SESSION_SECRET": SECRET, "TWILIO_ACCOUNT_SID": ACCOUNT,
+         "WHATSAPP_TEMPLATE_SID": f"alert:en=HX{'1' * 32}, alert:es=HX{'2' * 32}"},
+        KNOWLEDGE,
+    )  # fmt: skip
+    assert settings.twilio_rest_on and settings.twilio_mps == 1.0
+    assert settings.telegram_alert_rate == 30.0
+    assert settings.whatsapp_template("alert", "es") == "HX" + "2" * 32
+    assert settings.whatsapp_template("alert", "fr") is None
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWILIO_ACCOUNT_SID": "AC123"}, "TWILIO_ACCOUNT_SID"),
+        ({"TWILIO_MPS": "fast"}, "TWILIO_MPS"),
+        ({"TWILIO_MPS": "0"}, "TWILIO_MPS"),
+        ({"TWILIO_WHATSAPP_FROM": "+14155238886"}, "TWILIO_WHATSAPP_FROM"),
+        ({"WHATSAPP_TEMPLATE_SID": "alert=HX1"}, "WHATSAPP_TEMPLATE_SID"),
+    ],
+)
+def test_a_bad_alert_setting_is_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env({**TWILIO, "SESSION_SECRET": SECRET, **env}, KNOWLEDGE)

@@ -72,7 +72,7 @@ class Broadcaster:
         )
         self._stopping = False
         self._stopped = asyncio.Event()
-        self._wake = asyncio.Event()
+        self._wakes = {c: asyncio.Event() for c in CHANNELS}
         self._tasks: list[asyncio.Task[None]] = []
         self._busy: dict[str, set[asyncio.Task[None]]] = {c: set() for c in CHANNELS}
 
@@ -102,7 +102,7 @@ class Broadcaster:
             await self.store.remember(_fanned(alert), "1", ttl=ttl)
             log.info("alert %s queued for %d recipient(s)", alert.id, sum(counts.values()))
         if added:
-            self._wake.set()
+            self._wake_all()
         return added
 
     async def _enqueue(self, alert: Alert, subscriber: Subscriber) -> bool:
@@ -132,7 +132,7 @@ class Broadcaster:
         """Stop claiming; let sends under way finish; give back what was not sent."""
         self._stopping = True
         self._stopped.set()
-        self._wake.set()
+        self._wake_all()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -162,13 +162,14 @@ class Broadcaster:
                 await asyncio.wait_for(self._stopped.wait(), FAN_OUT_EVERY)
 
     async def _work(self, channel: str) -> None:
-        busy = self._busy[channel]
+        busy, wake = self._busy[channel], self._wakes[channel]
         # Claim no more than the rate sends in HORIZON seconds: claimed items never wait long.
         window = max(1, min(MAX_CONCURRENT, math.ceil(self.sender.rates[channel] * HORIZON)))
+        batch = max(1, window // 4)  # a claim reads the queue: claim in batches, not one by one
         while not self._stopping:
             room = window - len(busy)
             claimed: list[Claimed] = []
-            if room > 0:
+            if room >= batch:
                 try:
                     claimed = await self.store.claim(queue(channel), room, LEASE)
                 except Exception:
@@ -176,16 +177,23 @@ class Broadcaster:
             for item in claimed:
                 task = asyncio.create_task(self._deliver(channel, item))
                 busy.add(task)
-                task.add_done_callback(self._done(busy))
-            if not claimed:
-                self._wake.clear()
+                task.add_done_callback(self._done(busy, wake))
+            if not claimed or room - len(claimed) < batch:
+                wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL)
+                    await asyncio.wait_for(wake.wait(), IDLE_POLL)
 
-    def _done(self, busy: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+    def _wake_all(self) -> None:
+        for wake in self._wakes.values():
+            wake.set()
+
+    @staticmethod
+    def _done(
+        busy: set[asyncio.Task[None]], wake: asyncio.Event
+    ) -> Callable[[asyncio.Task[None]], None]:
         def finished(task: asyncio.Task[None]) -> None:
             busy.discard(task)
-            self._wake.set()
+            wake.set()  # room for more, and this recipient's next alert may now go
 
         return finished
 
