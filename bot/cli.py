@@ -47,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--batch", type=Path, help="a JSON Lines file of {text, country, lang}")
     check = command("check", "validate the knowledge base and locales")
     check.add_argument("directory", nargs="?", type=Path, help="knowledge folder")
-    commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    schema = commands.add_parser("schema", help="print the topic-file format as JSON Schema")
+    schema.add_argument("--alerts", action="store_true", help="the alert-file format instead")
     report = command(
         "report", "editors' reports: coverage, confusion, eval FILE, unanswered, handovers"
     )
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     command("set-webhook", "register the Telegram webhook and the bot's commands")
     command("train-triage", "train the emergency triage model on locales/triage/train")
     command("build-wordlists", "write locales/words from wordfreq (pip install wordfreq)")
+    alerts = command("alerts", "alerts: 'status' shows each alert's progress")
+    alerts.add_argument("action", choices=["status"])
+    alerts.add_argument("--store", help="the session store (default: SESSION_STORE)")
     bench = command("bench", "measure load, memory and matching speed on a large generated base")
     bench.add_argument("--questions", type=int, default=50_000)
     bench.add_argument("--messages", type=int, default=3_000)
@@ -86,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "telegram-poll": _poll,
         "set-webhook": _set_webhook,
         "report": _report,
+        "alerts": _alerts,
     }
     try:
         return handlers[command](args)
@@ -277,9 +282,10 @@ def _train_triage(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from bot.content.schema import topic_schema
+    from bot.content.schema import alert_schema, topic_schema
 
-    print(json.dumps(topic_schema(), indent=2, ensure_ascii=False))
+    made = alert_schema() if getattr(args, "alerts", False) else topic_schema()
+    print(json.dumps(made, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -430,3 +436,26 @@ def _report(args: argparse.Namespace) -> int:
     from bot.reports.cli import run
 
     return run(args)
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from bot.reports.alerts import document, read_events, tally
+    from bot.storage import StoreError
+
+    spec = args.store or os.environ.get("SESSION_STORE", "").strip() or "puente-sessions.sqlite3"
+    if "://" not in spec and not Path(spec).exists():
+        print(f"puente alerts: no session store at '{spec}' (set SESSION_STORE or give --store)")
+        return 2
+    try:
+        records, waiting = asyncio.run(read_events(spec))
+    except StoreError as exc:
+        print(f"puente alerts: {exc}", file=sys.stderr)
+        return 2
+    snapshot = build_snapshot(args.knowledge, args.locales)
+    print(document(snapshot.base.alerts, tally(records), time.time()))
+    if waiting is not None:
+        print(f"{waiting} message(s) waiting in the send queues")
+    return 0

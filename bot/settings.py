@@ -55,6 +55,23 @@ class Settings:
     telegram_max_pending: int = 10_000
     telegram_rate_limit: bool = True
 
+    # WhatsApp and alerts (issue 16): sending messages nobody is waiting for, through Twilio's
+    # REST API, at bounded rates.
+    twilio_sms_from: str | None = None  # a number, or a Messaging Service (MG…)
+    twilio_whatsapp_from: str | None = None  # whatsapp:+…
+    twilio_mps: float = 1.0  # messages per second per sender
+    telegram_alert_rate: float = 30.0  # alert messages per second to Telegram, all chats
+    whatsapp_templates: tuple[tuple[str, str], ...] = ()  # ("alert:es", "HX…")
+
+    @property
+    def twilio_rest_on(self) -> bool:
+        """Puente can start Twilio messages (alerts) only with an account to send from."""
+        return bool(self.twilio_account_sid and self.twilio_token)
+
+    def whatsapp_template(self, kind: str, lang: str) -> str | None:
+        """The approved template (ContentSid) for a message of `kind` in `lang`, if any."""
+        return dict(self.whatsapp_templates).get(f"{kind}:{lang}")
+
     @property
     def telegram_on(self) -> bool:
         """Telegram is served only when it has its token."""
@@ -136,7 +153,11 @@ class Settings:
             unanswered_days=numbers["UNANSWERED_RETENTION_DAYS"],
             session_days=numbers["SESSION_RETENTION_DAYS"],
             max_connections=numbers["MAX_CONNECTIONS"],
-            **_handover(env, get, bool(telegram_token), bool(twilio_token)),
+            # Both read TWILIO_ACCOUNT_SID and TWILIO_API_BASE_URL, the same way.
+            **(
+                _handover(env, get, bool(telegram_token), bool(twilio_token))
+                | _reach(env, get, twilio_token)
+            ),
             telegram_max_pending=numbers["TELEGRAM_MAX_PENDING"],
             telegram_rate_limit=limiter == "on",
         )
@@ -187,6 +208,62 @@ def _handover(
     except HoursError as exc:
         raise ConfigError(f"HANDOVER_HOURS: {exc}") from None
     return values
+
+
+def _reach(
+    env: Mapping[str, str], get: Callable[[str], str | None], twilio_token: str | None
+) -> dict[str, Any]:
+    """The WhatsApp and alert settings (issue 16)."""
+    account = get("TWILIO_ACCOUNT_SID")
+    if account and not twilio_token:
+        raise ConfigError("TWILIO_AUTH_TOKEN is required when TWILIO_ACCOUNT_SID is set")
+    if account and not re.fullmatch(r"AC[0-9a-fA-F]{32}", account):
+        raise ConfigError("TWILIO_ACCOUNT_SID must be AC followed by 32 hexadecimal digits")
+    whatsapp = get("TWILIO_WHATSAPP_FROM")
+    if whatsapp and not whatsapp.startswith("whatsapp:+"):
+        raise ConfigError(
+            f"TWILIO_WHATSAPP_FROM must look like whatsapp:+14155238886, got '{whatsapp}'"
+        )
+    base = get("TWILIO_API_BASE_URL") or "https://api.twilio.com"
+    if urlparse(base).scheme not in {"http", "https"} or not urlparse(base).netloc:
+        raise ConfigError(f"TWILIO_API_BASE_URL must be an http(s) URL, got '{base}'")
+    templates = []
+    for item in (get("WHATSAPP_TEMPLATE_SID") or "").split(","):
+        if not item.strip():
+            continue
+        name, _, sid = item.strip().partition("=")
+        if not re.fullmatch(r"[a-z_]+:[a-z]{2,3}", name) or not re.fullmatch(
+            r"HX[0-9a-fA-F]{32}", sid
+        ):
+            raise ConfigError(
+                "WHATSAPP_TEMPLATE_SID must be KIND:LANG=HX… pairs separated by commas, e.g. "
+                f"alert:en=HX…,alert:es=HX… (got '{item.strip()}')"
+            )
+        templates.append((name, sid))
+    return {
+        "twilio_account_sid": account,
+        # The sender of moderators' replies (TWILIO_FROM_NUMBER, or a Messaging Service) sends
+        # alerts too unless TWILIO_SMS_FROM says otherwise.
+        "twilio_sms_from": get("TWILIO_SMS_FROM")
+        or get("TWILIO_FROM_NUMBER")
+        or get("TWILIO_MESSAGING_SERVICE_SID"),
+        "twilio_whatsapp_from": whatsapp,
+        "twilio_api_base": base.rstrip("/"),
+        "twilio_mps": _rate(env, "TWILIO_MPS", 1.0),
+        "telegram_alert_rate": _rate(env, "TELEGRAM_ALERT_RATE", 30.0),
+        "whatsapp_templates": tuple(templates),
+    }
+
+
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of messages per second, got '{raw}'") from None
+    if not 0 < value <= 10_000:
+        raise ConfigError(f"{name} must be more than 0 (messages per second)")
+    return value
 
 
 def _whole_number(env: Mapping[str, str], name: str, default: int) -> int:

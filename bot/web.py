@@ -21,12 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.conversation.conversations import Conversations
 from bot.library import Library, Watcher
 from bot.storage import Store
-from bot.wiring import HandoverParts, System, handover, telegram_application
+from bot.wiring import HandoverParts, System, broadcaster, handover, telegram_application
 
 log = logging.getLogger(__name__)
 
 
-def create_app(system: System, watch: bool = True) -> Starlette:
+def create_app(system: System, watch: bool = True, broadcasts: bool = True) -> Starlette:
     """The web service of a built system; channels without their token are simply off."""
     settings, library, store = system.settings, system.library, system.store
     conversations = system.conversations
@@ -36,14 +36,29 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     handover_parts: HandoverParts | None = None
     if settings.sms_on:
         from bot.channels.sms import SmsChannel
+        from bot.channels.whatsapp import WhatsAppChannel
+        from bot.channels.whatsapp_window import Window
 
+        whatsapp = WhatsAppChannel(conversations, Window(store))
         sms = SmsChannel(
             conversations,
             settings.twilio_token or "",
             settings.public_base_url or "",
             settings.sms_budget,
+            whatsapp,
         )
         routes.append(Route("/sms", sms.endpoint, methods=["POST"]))
+        # The same endpoint under its own name, for a WhatsApp sender configured apart.
+        routes.append(Route("/whatsapp", sms.endpoint, methods=["POST"]))
+        from bot.channels.twilio_status import StatusCallbacks
+
+        callbacks = StatusCallbacks(
+            store,
+            settings.twilio_token or "",
+            settings.public_base_url or "",
+            conversations.metrics.registry,
+        )
+        routes.append(Route("/twilio/status", callbacks.endpoint, methods=["POST"]))
     if settings.telegram_on:
         from bot.channels.telegram import TelegramWebhook
         from bot.channels.telegram_inbox import TelegramInbox
@@ -57,6 +72,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     watcher = Watcher(library, settings.knowledge, settings.locales) if watch else None
 
     telegram = TelegramStarter(telegram_app, inbox) if telegram_app is not None else None
+    alerts = broadcaster(system, telegram_app) if broadcasts else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -67,6 +83,8 @@ def create_app(system: System, watch: bool = True) -> Starlette:
         sweeper = Sweeper(handover_parts) if handover_parts is not None else None
         if sweeper is not None:
             sweeper.start()
+        if alerts is not None:
+            await alerts.start()
         try:
             yield
         finally:
@@ -74,6 +92,8 @@ def create_app(system: System, watch: bool = True) -> Starlette:
                 await sweeper.stop()
             # Uvicorn has stopped taking requests and finished the ones in flight. Updates in
             # hand get a few seconds; the rest stay in the inbox for the next start.
+            if alerts is not None:
+                await alerts.stop()  # sends under way finish; the rest stay queued
             if watcher is not None:
                 await watcher.stop()
             if telegram is not None:
@@ -88,6 +108,7 @@ def create_app(system: System, watch: bool = True) -> Starlette:
     app.state.inbox = inbox
     app.state.telegram_state = telegram
     app.state.handover = handover_parts
+    app.state.alerts = alerts
     return app
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from bot.clock import Clock, system_clock
 from bot.conversation.conversations import Conversations
 from bot.conversation.engine import Engine
+from bot.conversation.subscriptions import Subscriptions
 from bot.conversation.unanswered import UnansweredLog
 from bot.library import Library, Snapshot
 from bot.settings import Settings
@@ -47,10 +48,11 @@ def build(
         store = open_store(settings.session_store, clock, settings.session_days)
     unanswered = UnansweredLog(store, settings.unanswered_days, clock)
     conversations = Conversations(
-        Engine(library, handover=settings.handover_on),
+        Engine(library, clock, handover=settings.handover_on),
         store,
         settings.session_secret,
         record=unanswered.add,
+        subscriptions=Subscriptions(store),
     )
     return System(settings, library, store, unanswered, conversations, clock)
 
@@ -133,3 +135,36 @@ def handover(system: System, application: TelegramApp) -> HandoverParts:
     ModeratorHandlers(handovers, chat).register(application)
     system.conversations.handover = handovers
     return HandoverParts(handovers, twilio)
+
+
+def broadcaster(system: System, telegram: TelegramApp | None) -> Any:
+    """The alert broadcaster (issue 16), sending on every channel this process is set up for."""
+    from bot.channels.alert_send import AlertSender
+    from bot.channels.broadcast import Broadcaster
+    from bot.channels.twilio_send import TwilioRest
+    from bot.channels.whatsapp_window import Window
+
+    settings = system.settings
+    twilio = None
+    if settings.twilio_rest_on:
+        twilio = TwilioRest(
+            settings.twilio_account_sid or "",
+            settings.twilio_token or "",
+            settings.twilio_sms_from,
+            settings.twilio_whatsapp_from,
+            settings.twilio_api_base,
+        )
+    status_url = None
+    if settings.public_base_url and settings.sms_on:
+        status_url = settings.public_base_url + "/twilio/status"
+    sender = AlertSender(
+        telegram_bot=telegram.bot if telegram is not None else None,
+        twilio=twilio,
+        window=Window(system.store),
+        telegram_rate=settings.telegram_alert_rate,
+        twilio_mps=settings.twilio_mps,
+        templates=dict(settings.whatsapp_templates),
+        status_url=status_url,
+    )
+    registry = system.conversations.metrics.registry
+    return Broadcaster(system.library, system.store, sender, registry=registry)

@@ -92,7 +92,7 @@ HANDOVER = {
     "PUBLIC_BASE_URL": "https://puente.example.org",
     "SESSION_SECRET": SECRET,
     "MODERATORS_CHAT_ID": "-1001234567890",
-    "TWILIO_ACCOUNT_SID": "AC123",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_FROM_NUMBER": "+18685550100",
 }
 
@@ -120,3 +120,36 @@ def test_handover_is_read_with_its_defaults() -> None:
 def test_a_bad_handover_setting_is_named(change: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({**HANDOVER, **change}, KNOWLEDGE)
+
+
+# WhatsApp and alerts (issue 16) -------------------------------------------------------------
+
+TWILIO = {"TWILIO_AUTH_TOKEN": "tok", "PUBLIC_BASE_URL": "https://p.example.org"}
+ACCOUNT = "AC" + "0" * 32
+
+
+def test_alert_sending_defaults_to_twilios_one_message_a_second() -> None:
+    settings = Settings.from_env(
+        {**TWILIO, "SESSION_SECRET": SECRET, "TWILIO_ACCOUNT_SID": ACCOUNT,
+         "WHATSAPP_TEMPLATE_SID": f"alert:en=HX{'1' * 32}, alert:es=HX{'2' * 32}"},
+        KNOWLEDGE,
+    )  # fmt: skip
+    assert settings.twilio_rest_on and settings.twilio_mps == 1.0
+    assert settings.telegram_alert_rate == 30.0
+    assert settings.whatsapp_template("alert", "es") == "HX" + "2" * 32
+    assert settings.whatsapp_template("alert", "fr") is None
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"TWILIO_ACCOUNT_SID": "AC123"}, "TWILIO_ACCOUNT_SID"),
+        ({"TWILIO_MPS": "fast"}, "TWILIO_MPS"),
+        ({"TWILIO_MPS": "0"}, "TWILIO_MPS"),
+        ({"TWILIO_WHATSAPP_FROM": "+14155238886"}, "TWILIO_WHATSAPP_FROM"),
+        ({"WHATSAPP_TEMPLATE_SID": "alert=HX1"}, "WHATSAPP_TEMPLATE_SID"),
+    ],
+)
+def test_a_bad_alert_setting_is_named(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        Settings.from_env({**TWILIO, "SESSION_SECRET": SECRET, **env}, KNOWLEDGE)

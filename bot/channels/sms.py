@@ -8,6 +8,7 @@ may never have arrived) without being handled twice.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from starlette.requests import Request
@@ -22,6 +23,9 @@ from bot.conversation.conversations import Conversations
 from bot.conversation.messages import Inbound, Outcome, Reply
 from bot.normalise import fold
 from bot.storage.contract import TurnTimeout
+
+if TYPE_CHECKING:
+    from bot.channels.whatsapp import WhatsAppChannel
 
 log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 64 * 1024
@@ -45,9 +49,15 @@ class SmsChannel:
     """The /sms endpoint."""
 
     def __init__(
-        self, conversations: Conversations, auth_token: str, public_base_url: str, budget: int
+        self,
+        conversations: Conversations,
+        auth_token: str,
+        public_base_url: str,
+        budget: int,
+        whatsapp: WhatsAppChannel | None = None,
     ) -> None:
         self.conversations = conversations
+        self.whatsapp = whatsapp  # Twilio posts WhatsApp messages to this webhook too
         self.signatures = Signatures(auth_token)
         self.public_base_url = public_base_url.rstrip("/")
         self.budget = budget
@@ -90,6 +100,8 @@ class SmsChannel:
         sid, sender = params.get("MessageSid"), params.get("From")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)
+        if self.whatsapp is not None and sender.startswith("whatsapp:"):
+            return await self.whatsapp.handle(params)
         message = self._inbound(sender, params.get("Body", ""))
         try:
             answer = await self.conversations.handle(

@@ -53,12 +53,15 @@ COMMANDS = {
     "language": payloads.language(),
     "country": payloads.country(),
     "forget": payloads.FORGET,
+    "alerts": payloads.ALERTS,
+    "stopalerts": payloads.NO_ALERTS,
 }
 COMMAND_HELP = {
     "menu": "What do you need help with?",
     "help": "Help and keywords",
     "language": "Change language",
     "country": "Change country",
+    "alerts": "Alerts for your country",
 }
 
 Context = ContextTypes.DEFAULT_TYPE

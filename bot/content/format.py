@@ -29,6 +29,10 @@ class Kind(Enum):
     TEXTS_BY_LANGUAGE = "texts by language"  # {en: ["...", ...], ...}
     SOURCES = "sources"  # a list of URLs or {url, date}
     SERVICES = "services"  # a list of services
+    COUNTRIES = "countries"  # a list of country codes, or [region] for all
+    TOPICS = "topics"  # a list of topic names
+    SEVERITY = "severity"  # one of SEVERITIES
+    TIMESTAMP = "timestamp"  # YYYY-MM-DDTHH:MM:SS with its UTC offset
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,23 @@ SOURCE: tuple[Field, ...] = (
 TOPIC_FILE: tuple[Field, ...] = (
     Field("topic", Kind.TEXT, "health, education, certification, ...", True),
 )
+
+
+# An alert: one YAML file under knowledge/alerts/, broadcast to its subscribers when it starts.
+SEVERITIES = ("info", "warning", "danger")
+ALERT: tuple[Field, ...] = (
+    Field("id", Kind.ID, "unique among alerts; never change it once published", True),
+    Field("countries", Kind.COUNTRIES, "the countries it concerns, or [region] for all", True),
+    Field("topics", Kind.TOPICS, "the topics it concerns; empty: every subscriber of the country"),
+    Field("severity", Kind.SEVERITY, "info, warning or danger", True),
+    Field("starts", Kind.TIMESTAMP, "when it is sent, with its UTC offset", True),
+    Field("expires", Kind.TIMESTAMP, "when it stops being true: never sent or shown after", True),
+    Field("text", Kind.TEXT_BY_LANGUAGE, "the alert, per language (Telegram, WhatsApp)", True),
+    Field("sms", Kind.TEXT_BY_LANGUAGE, "the short text, per language (SMS, notices)", True),
+    Field("sources", Kind.SOURCES, "the public pages it comes from", True),
+    Field("reviewed", Kind.DATE, "the day a person checked it against its sources", True),
+)
+SMS_ALERT_CHARS = 160  # one GSM-7 segment: an alert's short text should fit one
 
 
 def names(fields: tuple[Field, ...]) -> frozenset[str]:

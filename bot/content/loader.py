@@ -28,7 +28,7 @@ NO_SOURCES = "no-sources"  # the code of an entry refused for having no sources
 _SERVICE_FIELDS = fmt.names(fmt.SERVICE)
 
 
-class _Report:
+class Report:
     """Collects problems for one file."""
 
     def __init__(self, path: str, problems: list[Problem]) -> None:
@@ -55,7 +55,7 @@ def load_knowledge(root: Path) -> tuple[KnowledgeBase, list[Problem]]:
         shown = _shown(path, root)
         digest.update(shown.encode() + b"\0" + path.read_bytes())
         folder = path.relative_to(root).parts[0]
-        report = _Report(shown, problems)
+        report = Report(shown, problems)
         if folder != REGION and (not _COUNTRY.match(folder) or folder not in countries):
             report.error(
                 1,
@@ -65,7 +65,12 @@ def load_knowledge(root: Path) -> tuple[KnowledgeBase, list[Problem]]:
             continue
         country = None if folder == REGION else folder
         entries.extend(_load_topic_file(path, shown, country, report, seen))
-    base = KnowledgeBase(countries, tuple(entries), digest.hexdigest()[:12])
+    from bot.content.alerts import alert_files, load_alerts
+
+    for path in alert_files(root):
+        digest.update(_shown(path, root).encode() + b"\0" + path.read_bytes())
+    alerts = load_alerts(root, countries, problems, lambda path: _shown(path, root))
+    base = KnowledgeBase(countries, tuple(entries), digest.hexdigest()[:12], alerts)
     return base, problems
 
 
@@ -78,7 +83,8 @@ def _shown(path: Path, root: Path) -> str:
 
 def _topic_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*.y*ml")):
-        if path.suffix in {".yaml", ".yml"} and len(path.relative_to(root).parts) >= 2:
+        parts = path.relative_to(root).parts
+        if path.suffix in {".yaml", ".yml"} and len(parts) >= 2 and parts[0] != "alerts":
             yield path
 
 
@@ -89,7 +95,7 @@ def _load_countries(root: Path, problems: list[Problem], digest: Any) -> dict[st
         problems.append(Problem(shown, 1, "countries.yaml is missing"))
         return {}
     digest.update(path.read_bytes())
-    report = _Report(shown, problems)
+    report = Report(shown, problems)
     try:
         data = load_yaml(path, shown)
     except YamlError as exc:
@@ -111,13 +117,13 @@ def _load_countries(root: Path, problems: list[Problem], digest: Any) -> dict[st
     return countries
 
 
-def _country(code: str, block: Any, line: int, report: _Report) -> Country | None:
+def _country(code: str, block: Any, line: int, report: Report) -> Country | None:
     if not isinstance(block, dict):
         report.error(line, f"country '{code}' must be a mapping")
         return None
     # Problems here are reported, but the country is still built from what is usable: one
     # bad field must not orphan every entry in the country's folder.
-    names = _text_map(block, "names", report, required=True)
+    names = text_map(block, "names", report, required=True)
     languages = tuple(_lang_list(block, "languages", report))
     if not languages:
         report.error(line_of(block, "languages"), f"country '{code}' needs 'languages'")
@@ -142,8 +148,8 @@ def _country(code: str, block: Any, line: int, report: _Report) -> Country | Non
     if not isinstance(aliases, list):
         report.error(line_of(block, "aliases"), "aliases: expected a list")
         aliases = []
-    sources = _sources(block, report, required=False)
-    reviewed = _date(block, report, required=False)
+    sources = read_sources(block, report, required=False)
+    reviewed = date_field(block, report, required=False)
     return Country(
         code,
         names,
@@ -157,7 +163,7 @@ def _country(code: str, block: Any, line: int, report: _Report) -> Country | Non
 
 
 def _load_topic_file(
-    path: Path, shown: str, country: str | None, report: _Report, seen: dict[str, str]
+    path: Path, shown: str, country: str | None, report: Report, seen: dict[str, str]
 ) -> list[Entry]:
     try:
         data = load_yaml(path, shown)
@@ -187,7 +193,7 @@ def _load_topic_file(
 
 
 def _entry(
-    item: Any, topic: str, country: str | None, line: int, report: _Report, seen: dict[str, str]
+    item: Any, topic: str, country: str | None, line: int, report: Report, seen: dict[str, str]
 ) -> Entry | None:
     if not isinstance(item, dict):
         report.error(line, "each entry must be a mapping starting with 'id:'")
@@ -213,17 +219,17 @@ def _entry(
     for key in item:
         if key not in _ENTRY_FIELDS:
             report.warn(line_of(item, key), f"unknown field '{key}' (a typo?)")
-    title = _text_map(item, "title", report, required=True)
-    answer = _text_map(item, "answer", report, required=True)
+    title = text_map(item, "title", report, required=True)
+    answer = text_map(item, "answer", report, required=True)
     questions = _list_map(item, "questions", report)
     if not questions:
         report.warn(line_of(item, "questions"), f"entry '{entry_id}' has no example questions")
     keywords = _list_map(item, "keywords", report)
-    sms = _text_map(item, "sms", report)
-    warning = _text_map(item, "warning", report)
+    sms = text_map(item, "sms", report)
+    warning = text_map(item, "warning", report)
     services = _services(item, report)
-    sources = _sources(item, report, required=True)
-    reviewed = _date(item, report, required=True)
+    sources = read_sources(item, report, required=True)
+    reviewed = date_field(item, report, required=True)
     unreviewed = frozenset(_lang_list(item, "unreviewed", report))
     if report.errors > before or reviewed is None:
         return None
@@ -246,8 +252,8 @@ def _entry(
     )
 
 
-def _text_map(
-    block: dict[str, Any], key: str, report: _Report, required: bool = False
+def text_map(
+    block: dict[str, Any], key: str, report: Report, required: bool = False
 ) -> dict[str, str]:
     value = block.get(key)
     line = line_of(block, key)
@@ -271,7 +277,7 @@ def _text_map(
     return result
 
 
-def _list_map(block: dict[str, Any], key: str, report: _Report) -> dict[str, tuple[str, ...]]:
+def _list_map(block: dict[str, Any], key: str, report: Report) -> dict[str, tuple[str, ...]]:
     value = block.get(key)
     if value is None:
         return {}
@@ -291,14 +297,14 @@ def _list_map(block: dict[str, Any], key: str, report: _Report) -> dict[str, tup
     return result
 
 
-def _valid_lang(lang: Any, container: Any, report: _Report) -> bool:
+def _valid_lang(lang: Any, container: Any, report: Report) -> bool:
     if isinstance(lang, str) and _LANG.match(lang):
         return True
     report.error(line_of(container, lang), f"'{lang}' is not a language tag (en, es, fr, ht...)")
     return False
 
 
-def _lang_list(block: dict[str, Any], key: str, report: _Report) -> list[str]:
+def _lang_list(block: dict[str, Any], key: str, report: Report) -> list[str]:
     value = block.get(key) or []
     if not isinstance(value, list):
         report.error(line_of(block, key), f"'{key}' must be a list of language tags")
@@ -312,7 +318,7 @@ def _lang_list(block: dict[str, Any], key: str, report: _Report) -> list[str]:
     return result
 
 
-def _sources(block: dict[str, Any], report: _Report, required: bool) -> tuple[Source, ...]:
+def read_sources(block: dict[str, Any], report: Report, required: bool) -> tuple[Source, ...]:
     value = block.get("sources")
     if not value:
         if required:
@@ -346,8 +352,8 @@ def _valid_url(url: Any) -> bool:
     return parsed.scheme in {"http", "https"} and "." in parsed.netloc
 
 
-def _date(
-    block: dict[str, Any], report: _Report, required: bool, key: str = "reviewed"
+def date_field(
+    block: dict[str, Any], report: Report, required: bool, key: str = "reviewed"
 ) -> date | None:
     value = block.get(key)
     if value is None:
@@ -363,7 +369,7 @@ def _date(
     return value
 
 
-def _services(block: dict[str, Any], report: _Report) -> tuple[Service, ...]:
+def _services(block: dict[str, Any], report: Report) -> tuple[Service, ...]:
     value = block.get("services") or []
     if not isinstance(value, list):
         report.error(line_of(block, "services"), "'services' must be a list")
@@ -396,7 +402,7 @@ def _services(block: dict[str, Any], report: _Report) -> tuple[Service, ...]:
             )
             continue
         before = report.errors
-        as_of = _date(item, report, required=False, key="as_of")
+        as_of = date_field(item, report, required=False, key="as_of")
         if report.errors > before:
             continue
         texts = {k: str(item[k]) for k in fmt.SERVICE_TEXT if item.get(k) is not None}

@@ -16,7 +16,7 @@ from bot.content.yamlsource import Problem, YamlError, line_of, load_yaml
 from bot.normalise import tokens
 
 SOURCE_LANGUAGE = "en"  # interface strings are written in English: the msgids are the text
-COMMANDS = ("help", "menu", "language", "country", "forget", "more")
+COMMANDS = ("help", "menu", "language", "country", "forget", "more", "alerts", "noalerts")
 Phrase = tuple[str, ...]
 
 

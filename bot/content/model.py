@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 TOPICS = (
     "health",
@@ -94,12 +94,49 @@ class Country:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """Something that changed overnight, sent to a country's subscribers while it is true."""
+
+    id: str
+    countries: frozenset[str]  # country codes; REGION means every country
+    topics: frozenset[str]  # empty: it concerns every subscriber of its countries
+    severity: str
+    starts: datetime  # aware
+    expires: datetime  # aware
+    text: Mapping[str, str]
+    sms: Mapping[str, str]
+    sources: tuple[Source, ...]
+    reviewed: date
+    path: str = ""
+    line: int = 0
+
+    def live(self, now: float) -> bool:
+        """Whether it has started and not yet expired at `now` (seconds since the epoch)."""
+        return self.starts.timestamp() <= now < self.expires.timestamp()
+
+    def concerns(self, country: str | None, topic: str | None = None) -> bool:
+        """Whether a subscriber of `country` (and `topic`, if they chose one) should get it."""
+        if country is None or not (REGION in self.countries or country in self.countries):
+            return False
+        return topic is None or not self.topics or topic in self.topics
+
+    def in_language(self, lang: str, short: bool = False) -> tuple[str, str]:
+        """The text (or short text) in `lang`, else in its first language; and that language."""
+        texts = self.sms if short else self.text
+        if lang in texts:
+            return texts[lang], lang
+        first = next(iter(texts))
+        return texts[first], first
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """The whole base: countries and entries, with the version editors see in /healthz."""
 
     countries: Mapping[str, Country]
     entries: tuple[Entry, ...]
     version: str
+    alerts: tuple[Alert, ...] = ()
 
     def entry(self, entry_id: str) -> Entry | None:
         """The entry with this id, if any."""

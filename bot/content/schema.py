@@ -47,6 +47,15 @@ _PLAIN: dict[fmt.Kind, dict[str, Any]] = {
     fmt.Kind.LATITUDE: {"type": "number", "minimum": -90, "maximum": 90},
     fmt.Kind.LONGITUDE: {"type": "number", "minimum": -180, "maximum": 180},
     fmt.Kind.LANGUAGES: _LANGS,
+    fmt.Kind.COUNTRIES: {
+        "type": "array",
+        "minItems": 1,
+        "items": {"type": "string", "pattern": r"^([a-z]{2}|region)$"},
+    },
+    fmt.Kind.TOPICS: {"type": "array", "items": {"enum": list(TOPICS)}},
+    fmt.Kind.SEVERITY: {"enum": list(fmt.SEVERITIES)},
+    # YAML reads a timestamp as a date-time; JSON tools see the text, which must carry its offset.
+    fmt.Kind.TIMESTAMP: {"type": "string", "format": "date-time"},
     fmt.Kind.TEXT_BY_LANGUAGE: _by_language(_TEXT),
     # A bare number such as 911 is a keyword too: YAML reads it as a number.
     fmt.Kind.TEXTS_BY_LANGUAGE: _by_language(
@@ -67,4 +76,13 @@ def topic_schema() -> dict[str, Any]:
             "topic": {"enum": list(TOPICS)},
             "entries": {"type": "array", "items": entry},
         },
+    }
+
+
+def alert_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of one alert file, knowledge/alerts/*.yaml."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Puente alert file",
+        **_record(fmt.ALERT),
     }

@@ -18,6 +18,7 @@ from bot.conversation.engine import Engine
 from bot.conversation.messages import Inbound, Outcome, ReplyKind, Unanswered
 from bot.conversation.paging import Split
 from bot.conversation.session import Session
+from bot.conversation.subscriptions import Subscriptions
 from bot.conversation.unanswered import LOG as UNANSWERED_LOG
 from bot.conversation.unanswered import pseudonym
 from bot.normalise import fold
@@ -85,6 +86,7 @@ class Conversations:
         secret: str,
         metrics: Metrics | None = None,
         record: Record | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -92,6 +94,7 @@ class Conversations:
         self.metrics = metrics or Metrics()
         self.record = record
         self.handover: HandoverHook | None = None  # set by wiring when moderators are on
+        self.subscriptions = subscriptions
 
     async def handle(
         self,
@@ -113,6 +116,9 @@ class Conversations:
                 return earlier
             session = Session.from_json(stored) if stored is not None else Session()
             outcome = await self.engine.handle(message, session, split)
+            if self.subscriptions is not None:
+                # Before the confirmation goes out: "you will get alerts" must be true once read.
+                await self.subscriptions.update(message, key, session, outcome)
             if self.handover is not None:
                 outcome = await self.handover.after(key, message, outcome, split)
             if outcome.session is None:
@@ -132,6 +138,7 @@ class Conversations:
         if self.handover is not None:  # its thread closed, its relay state (the address) gone
             await self.handover.forget(key)
         await self.store.forget(key)
+        await self.store.unsubscribe(key)  # the only record that holds their address
         await self.store.forget_records(UNANSWERED_LOG, pseudonym(key))
         fold.cache_clear()  # texts read lately, kept in memory for speed
         self.engine.forget_texts()

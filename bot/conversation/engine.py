@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from bot.conversation import payloads
+from bot.clock import Clock, system_clock
+from bot.conversation import notices, payloads, subscribing
 from bot.conversation.decisions import SnapshotCaches
 from bot.conversation.messages import Inbound, Outcome, Reply, Unanswered
 from bot.conversation.paging import Split, next_page, paginate
@@ -30,8 +31,11 @@ MAX_TEXT = 2000  # longer messages are read up to here; the need is nearly alway
 class Engine:
     """Channel-agnostic conversation logic over the library's current snapshot."""
 
-    def __init__(self, library: Library, handover: bool = False) -> None:
+    def __init__(
+        self, library: Library, clock: Clock = system_clock, handover: bool = False
+    ) -> None:
         self.library = library
+        self.clock = clock
         self.handover = handover  # moderators are there: offer a person
         self._caches: SnapshotCaches | None = None
 
@@ -57,6 +61,7 @@ class Engine:
         """
         snapshot = self.library.current
         outcome = _Turn(snapshot, self.caches(), self.handover).handle(message, session)
+        outcome = notices.live_alerts_first(outcome, self.clock())
         return paginate(outcome, split) if split is not None else outcome
 
 
@@ -72,7 +77,9 @@ class _Turn:
         snapshot = self.snapshot
         payload = message.payload
         if payload is not None and payload.action is Action.OPT_OUT:
-            return Outcome((), replace(session, opted_out=True, pages=()), snapshot)
+            # STOP (or a blocked bot) ends alert subscriptions too: nothing more is sent.
+            stopped = replace(session, opted_out=True, pages=(), alerts=())
+            return Outcome((), stopped, snapshot)
         if session.opted_out and self._forgets(message):
             # Someone who said STOP can still be forgotten: the one reply they asked for.
             return Outcome((Composer(snapshot, session).forgotten(),), None, snapshot)
@@ -243,6 +250,8 @@ class _Turn:
             return self._person("", session, value or "asked")
         if action is Action.MENU and self.handover:
             return self._done(session, offer(compose.menu(), compose.t("Talk to a person"), "menu"))
+        if action in (Action.ALERTS, Action.NO_ALERTS):
+            return self._done(*subscribing.choose(payload, session, compose))
         simple = {
             Action.MENU: compose.menu,
             Action.HELP: compose.help,

@@ -49,6 +49,7 @@ class ReplyKind(StrEnum):
     GREETING = "greeting"
     ERROR = "error"
     PAGE = "page"
+    ALERT = "alert"  # a live alert's short text, shown once before the answer
 
 
 @dataclass(frozen=True)

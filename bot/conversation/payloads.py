@@ -26,6 +26,8 @@ class Action(StrEnum):
     OPT_IN = "optin"
     FEEDBACK = "feedback"  # value: "yes" or "no"
     HANDOVER = "person"  # value: why it was offered ("unsure", "emergency", "menu")
+    ALERTS = "alerts"  # value: "all" or a topic subscribes; none shows the alerts menu
+    NO_ALERTS = "noalerts"  # every subscription of the user ends
 
 
 NO_COUNTRY = "none"  # the value of "Skip" in the country menu
@@ -92,3 +94,10 @@ MORE = Payload(Action.MORE)
 FORGET = Payload(Action.FORGET)
 OPT_OUT = Payload(Action.OPT_OUT)
 OPT_IN = Payload(Action.OPT_IN)
+ALERTS = Payload(Action.ALERTS)
+NO_ALERTS = Payload(Action.NO_ALERTS)
+
+
+def alerts(scope: str) -> Payload:
+    """Subscribe to the country's alerts: "all", or one topic's."""
+    return Payload(Action.ALERTS, scope)

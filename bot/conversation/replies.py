@@ -174,6 +174,8 @@ class Composer:
         for distance, service in places:
             unique.setdefault(service.name, (distance, service))
         closest = list(unique.values())[:NEARBY]
+        if not closest and self.session.country in self.snapshot.base.countries:
+            return self._country_services()
         if not closest:
             return self.reply(
                 self.t(_("I do not know of services near that place yet.")),
@@ -182,6 +184,26 @@ class Composer:
         lines = [self.t(_("Closest places I know of:"))]
         lines += [f"{s.name} ({d:.1f} km)" for d, s in closest]
         return self.reply("\n".join(lines), services=tuple(s for _d, s in closest))
+
+    def _country_services(self) -> Reply:
+        """A location with no coordinates to compare it to: the country's services, said so."""
+        country = self.snapshot.base.countries[self.session.country or ""]
+        order = {topic: rank for rank, topic in enumerate(TOPICS)}
+        entries = sorted(
+            (e for e in self.snapshot.base.entries if e.country == country.code),
+            key=lambda e: order.get(e.topic, len(order)),
+        )
+        services: dict[str, Service] = {}
+        for entry in entries:
+            for service in entry.services:
+                if service.phone:
+                    services.setdefault(service.name, service)
+        text = self.t(
+            _("I cannot tell which places are nearest yet. Services in {country}:"),
+            country=country.name(self.lang),
+        )
+        chosen = tuple(services.values())[: 2 * NEARBY]
+        return self.reply(text, services=chosen, choices=self._topic_choices())
 
     # Menus ----------------------------------------------------------------------------
 
@@ -295,6 +317,7 @@ class Composer:
                 "delete everything about you. Reply 0 if an answer did not help."
             )
         )
+        text += " " + self.t(_("ALERTS to get alerts for your country, STOP ALERTS to end them."))
         return self.reply(text, ReplyKind.INFO, choices=(self._menu_choice(),))
 
     def forgotten(self) -> Reply:
@@ -387,6 +410,7 @@ class Composer:
         return (
             Choice(self.t(_("Change language")), payloads.language()),
             Choice(self.t(_("Change country")), payloads.country()),
+            Choice(self.t(_("Alerts")), payloads.ALERTS),
         )
 
     def _local_alternatives(self, entry: Entry, match: Match | None) -> tuple[Choice, ...]:

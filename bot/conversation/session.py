@@ -24,6 +24,8 @@ class Session:
     held: bool = False  # a person holds the conversation: the bot stays quiet
     unsure: int = 0  # "not sure" replies in a row
     recent: tuple[str, ...] = ()  # the last few turns, redacted, shown to the moderator
+    alerts: tuple[str, ...] = ()  # subscriptions: "tt" (every alert) or "tt:health"
+    alerts_seen: tuple[str, ...] = ()  # live alerts already shown to this user
 
     def to_json(self) -> str:
         """Serialise for a session store."""
@@ -35,7 +37,7 @@ class Session:
         data = json.loads(text)
         known = {f for f in cls.__dataclass_fields__}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("menu", "pages", "recent"):
+        for key in ("menu", "pages", "recent", "alerts", "alerts_seen"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)

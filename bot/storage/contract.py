@@ -158,11 +158,38 @@ class TurnTimeout(TimeoutError):
     """A user's earlier message held their turn past `TURN_WAIT`: answered 503, not a hang."""
 
 
+# Alert subscriptions (issue 16) ----------------------------------------------------------
+
+
+class Subscriptions(ABC):
+    """Who gets a country's alerts, and where to send them.
+
+    The one place a phone number or chat id is kept: a broadcast must know where to send. A
+    record goes the moment its user unsubscribes, says STOP, blocks the bot or is forgotten.
+    """
+
+    @abstractmethod
+    async def subscribe(self, key: str, scope: str, data: str) -> None:
+        """Keep (or replace) the subscription of user `key` to `scope` (a country code)."""
+
+    @abstractmethod
+    async def unsubscribe(self, key: str, scope: str | None = None) -> None:
+        """End the user's subscription to `scope`, or every one of theirs with None."""
+
+    @abstractmethod
+    async def subscribers(self, scope: str) -> list[tuple[str, str]]:
+        """Every (key, data) subscribed to `scope`."""
+
+    @abstractmethod
+    async def subscribed(self, key: str, scope: str) -> bool:
+        """Whether the user is (still) subscribed to `scope`."""
+
+
 class StoreError(Exception):
     """The store cannot be opened or used; the message names SESSION_STORE and what to do."""
 
 
-class Store(Sessions, Markers, Logs, Locks, Inbox):
+class Store(Sessions, Markers, Logs, Locks, Inbox, Subscriptions):
     """Everything the service keeps, in one backend."""
 
     @abstractmethod

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
+from typing import cast
 
 from bot.clock import Clock, system_clock
 from bot.storage.contract import (
@@ -242,6 +244,41 @@ class RedisStore(Store):
 
     async def pending(self, queue: str) -> int:
         return int(await self._redis.zcard(self._inbox(queue)["order"]))
+
+    # Alert subscriptions (issue 16): a hash per scope, and the scopes of each user ------------
+
+    async def subscribe(self, key: str, scope: str, data: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._prefix + "sub:" + scope, key, data)
+            pipe.sadd(self._prefix + "subof:" + key, scope)
+            await pipe.execute()
+
+    async def unsubscribe(self, key: str, scope: str | None = None) -> None:
+        mine = self._prefix + "subof:" + key
+        scopes = (
+            [scope]
+            if scope is not None
+            else [_text(s) for s in await cast(Awaitable[set[bytes]], self._redis.smembers(mine))]
+        )
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for name in scopes:
+                pipe.hdel(self._prefix + "sub:" + str(name), key)
+            if scope is None:
+                pipe.delete(mine)
+            else:
+                pipe.srem(mine, scope)
+            await pipe.execute()
+
+    async def subscribers(self, scope: str) -> list[tuple[str, str]]:
+        found = await cast(
+            Awaitable[dict[bytes, bytes]], self._redis.hgetall(self._prefix + "sub:" + scope)
+        )
+        return sorted((_text(k) or "", _text(v) or "") for k, v in found.items())
+
+    async def subscribed(self, key: str, scope: str) -> bool:
+        return bool(
+            await cast(Awaitable[bool], self._redis.hexists(self._prefix + "sub:" + scope, key))
+        )
 
     async def ping(self) -> None:
         await self._redis.ping()

@@ -60,6 +60,10 @@ _SCHEMA = (
     "available REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, UNIQUE (queue, id))",
     "CREATE TABLE IF NOT EXISTS inbox_busy (queue TEXT NOT NULL, user TEXT NOT NULL, "
     "until REAL NOT NULL, PRIMARY KEY (queue, user))",
+    # Alert subscriptions (issue 16): the one table that holds an address, until unsubscribed.
+    "CREATE TABLE IF NOT EXISTS subscriptions (key TEXT NOT NULL, scope TEXT NOT NULL, "
+    "data TEXT NOT NULL, PRIMARY KEY (key, scope))",
+    "CREATE INDEX IF NOT EXISTS subscriptions_scope ON subscriptions (scope)",
 )
 
 
@@ -369,6 +373,28 @@ class SqliteStore(Store):
     async def pending(self, queue: str) -> int:
         rows = await self._call("SELECT count(*) FROM inbox WHERE queue = ?", queue)
         return int(str(rows[0][0]))
+
+    # Alert subscriptions (issue 16) ------------------------------------------------------
+
+    async def subscribe(self, key: str, scope: str, data: str) -> None:
+        sql = "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?)"
+        await self._call(sql, key, scope, data)
+
+    async def unsubscribe(self, key: str, scope: str | None = None) -> None:
+        if scope is None:
+            await self._call("DELETE FROM subscriptions WHERE key = ?", key)
+        else:
+            await self._call("DELETE FROM subscriptions WHERE key = ? AND scope = ?", key, scope)
+
+    async def subscribers(self, scope: str) -> list[tuple[str, str]]:
+        rows = await self._call(
+            "SELECT key, data FROM subscriptions WHERE scope = ? ORDER BY key", scope
+        )
+        return [(str(key), str(data)) for key, data in rows]
+
+    async def subscribed(self, key: str, scope: str) -> bool:
+        sql = "SELECT 1 FROM subscriptions WHERE key = ? AND scope = ?"
+        return bool(await self._call(sql, key, scope))
 
     async def ping(self) -> None:
         now = self._clock()

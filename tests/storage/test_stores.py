@@ -401,3 +401,27 @@ async def test_two_workers_on_one_redis_never_take_the_same_item(redis_url: str)
     finally:
         await one.close()
         await two.close()
+
+
+# Alert subscriptions (issue 16) ------------------------------------------------------------
+
+
+async def test_subscriptions_are_kept_per_scope_and_end_on_unsubscribe(store: Store) -> None:
+    await store.subscribe("k1", "tt", '{"address": "+18685550100"}')
+    await store.subscribe("k2", "tt", '{"address": "+18685550101"}')
+    await store.subscribe("k1", "jm", '{"address": "+18685550100"}')
+    await store.subscribe("k1", "tt", '{"address": "+18685550100", "lang": "es"}')  # replaces
+    assert await store.subscribers("tt") == [
+        ("k1", '{"address": "+18685550100", "lang": "es"}'),
+        ("k2", '{"address": "+18685550101"}'),
+    ]
+    assert await store.subscribed("k1", "tt") and not await store.subscribed("k3", "tt")
+    await store.unsubscribe("k1", "tt")
+    assert not await store.subscribed("k1", "tt")
+    assert [k for k, _ in await store.subscribers("tt")] == ["k2"]
+    assert [k for k, _ in await store.subscribers("jm")] == ["k1"]
+    await store.subscribe("k1", "tt", "{}")
+    await store.unsubscribe("k1")  # every scope: STOP, a blocked bot, forget-me
+    assert await store.subscribers("jm") == [] and [
+        k for k, _ in await store.subscribers("tt")
+    ] == ["k2"]
