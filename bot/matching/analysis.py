@@ -25,6 +25,8 @@ CORRECTED_WEIGHT = 0.8  # a guessed word counts a little less than one typed rig
 ZIPF_COMMON = 6.0  # as frequent as "what" or "with": says nothing about the need
 ZIPF_SPAN = 3.0  # from ZIPF_COMMON down to Zipf 3 ("pleuvoir", "plumber") rarity reaches 1
 NEED_FEATURES = 2  # an asking sentence with less than this says how, not what: it does not lead
+# ...unless one of them is a concept that says what ("a new passport"); these say only how.
+HOW_CONCEPTS = frozenset({"emergency_number", "phone_number", "report"})
 STEMMED_LANGUAGES = 2  # beyond the two likeliest languages a one-word phrase must match as written
 VALID_LANGUAGES = 3  # a word valid in one of the message's likeliest languages is never "corrected"
 WORD_CACHE = 50_000  # words whose stems are remembered per knowledge version; emptied when full
@@ -147,8 +149,9 @@ class Analyzer:
             expanded, corrected = self._prepare(sentence_words, order, analysis)
             self._extract(expanded, corrected, order, index, analysis)
         if analysis.need:
-            said = sum(1 for f in analysis.features if f.sentence in analysis.need)
-            if said < NEED_FEATURES:
+            said = [f for f in analysis.features if f.sentence in analysis.need]
+            what = any(f.key.startswith("c:") and f.key[2:] not in HOW_CONCEPTS for f in said)
+            if len(said) < NEED_FEATURES and not what:
                 # "Who do I call??" after a story: the story says what about; it leads then.
                 analysis.need, analysis.need_text = frozenset(), ""
         return analysis

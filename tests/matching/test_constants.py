@@ -28,8 +28,8 @@ def _fresh_caches() -> None:
 
 
 def test_answer_at_keeps_a_weak_guess_from_being_answered(monkeypatch: pytest.MonkeyPatch) -> None:
-    # "complaint" is the only word the base knows, from the passport entry's police report.
-    message = "i need to file a complaint"
+    # "report" is all the base knows of it, from the passport entry's police report.
+    message = "how do i report a pothole on my street"
     match = MATCHER.match(message, "tt")
     assert match.entry is None and match.reason is Reason.NOT_SURE
     assert 0 < match.score < matcher_module.ANSWER_AT
@@ -67,22 +67,22 @@ def test_context_share_lets_the_asking_sentence_outweigh_the_story(
 def test_stemmed_languages_keep_a_chance_stem_of_another_language_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # French "fera" (will do) shares its Portuguese stem with "ferido" (hurt).
-    keys = {f.key for f in ANALYZER.analyse("il fera beau demain", ["fr"]).features}
-    assert "c:emergency_care" not in keys
+    # French "prend" (takes) shares its stem with Spanish and Portuguese "prender" (arrest).
+    keys = {f.key for f in ANALYZER.analyse("il prend le bus demain", ["fr"]).features}
+    assert "c:detention" not in keys
     monkeypatch.setattr(analysis_module, "STEMMED_LANGUAGES", 10)
     ANALYZER._words.clear()
-    keys = {f.key for f in ANALYZER.analyse("il fera beau demain", ["fr"]).features}
-    assert "c:emergency_care" in keys
+    keys = {f.key for f in ANALYZER.analyse("il prend le bus demain", ["fr"]).features}
+    assert "c:detention" in keys
 
 
 def test_valid_languages_never_correct_a_real_word_into_another(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert ANALYZER.analyse("my court date is next week", ["en"]).corrections == []
+    assert ANALYZER.analyse("we had a party for my son", ["en"]).corrections == []
     monkeypatch.setattr(analysis_module, "VALID_LANGUAGES", 0)
-    corrected = ANALYZER.analyse("my court date is next week", ["en"]).corrections
-    assert ("court", "count") in corrected
+    corrected = ANALYZER.analyse("we had a party for my son", ["en"]).corrections
+    assert ("party", "parto") in corrected  # Spanish for childbirth
 
 
 def test_zipf_scale_weighs_rare_real_words_more_than_common_ones() -> None:
@@ -94,9 +94,9 @@ def test_zipf_scale_weighs_rare_real_words_more_than_common_ones() -> None:
 def test_unexplained_share_lowers_the_score_of_what_the_answer_leaves_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    padded = "where can i see a doctor about surfing lessons"
+    padded = "where can i see a doctor about surfing"
     left_out = MATCHER.match(padded, "tt")
-    assert {w for w, _, _ in left_out.analysis.unexplained} == {"surfing", "lessons"}  # type: ignore[union-attr]
+    assert {w for w, _, _ in left_out.analysis.unexplained} == {"surfing"}  # type: ignore[union-attr]
     monkeypatch.setattr(matcher_module, "UNEXPLAINED_SHARE", 0.0)
     assert MATCHER.match(padded, "tt").score > left_out.score
 
@@ -108,3 +108,28 @@ def test_spelling_corrections_are_remembered_and_bounded() -> None:
     assert len(speller._cache) <= CACHE_SIZE
     assert speller.correct("hospitl") == "hospital"
     assert ("hospitl", frozenset()) in speller._cache
+
+
+def test_need_features_let_the_story_lead_when_the_question_says_only_how(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    story = "My passport was stolen on the bus yesterday, I have nothing now. Who do I call?"
+    match = MATCHER.match(story, "tt")
+    assert match.analysis is not None and match.analysis.need_text == ""  # "who do I call" only
+    assert match.entry is not None and match.entry.id == "mini-tt-passport"
+    monkeypatch.setattr(analysis_module, "NEED_FEATURES", 0)
+    led_by_the_question = MATCHER.match(story, "tt")
+    assert led_by_the_question.score < match.score  # the story's passport counted half
+
+
+def test_sentence_share_lets_the_asking_sentence_carry_a_long_message() -> None:
+    story = (
+        "We came here two years ago from Venezuela with my husband and the kids. "
+        "He works in construction and I clean houses, it is hard but we manage. "
+        "Where do I get a new passport?"
+    )
+    match = MATCHER.match(story, "tt")
+    assert match.entry is not None and match.entry.id == "mini-tt-passport"
+    whole = match.candidates[0].weight  # the whole message's share would score far lower
+    assert match.score >= round(matcher_module.SENTENCE_SHARE / matcher_module.FULL_COVERAGE * 60)
+    assert whole > 0
