@@ -8,7 +8,7 @@ content words as stemmed terms. Entries and messages go through the same steps.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -166,7 +166,7 @@ class Analyzer:
         seen.update(words)
         words = self._expand(words, (lang,))
         table = self._phrases.get(lang, {})
-        first = self._first.get(lang, set())
+        prefixes = self._phrase_prefixes.get(lang, frozenset())
         stop = self._stopwords.get(lang, frozenset())
         out_of_scope = self.locales.out_of_scope
         place_firsts = self._place_firsts
@@ -180,11 +180,11 @@ class Analyzer:
                 if place:
                     i += place
                     continue
-            if row[i] in first:
-                span = min(self.max_phrase, size - i)
-                found: tuple[str, ...] = ()
-                while span and not (found := table.get(tuple(row[i : i + span]), ())):
-                    span -= 1
+            if (row[i],) in prefixes:
+                # The longest phrase starting here, walking only along starts of phrases.
+                span, found = 0, tuple[str, ...]()
+                for length in _spans(row, i, prefixes, table.keys()):
+                    span, found = length, table[tuple(row[i : i + length])]
                 if found and not (span == 1 and word in stop):
                     # Entries never "contain" an out-of-scope subject: those concepts only
                     # speak for messages ("la capital de" in an answer is no trivia question).
@@ -394,7 +394,7 @@ def _spans(
     words: list[str],
     start: int,
     prefixes: frozenset[tuple[str, ...]],
-    phrases: set[tuple[str, ...]],
+    phrases: Collection[tuple[str, ...]],
 ) -> list[int]:
     """The lengths of the phrases that start at `start`, shortest first."""
     spans = []
