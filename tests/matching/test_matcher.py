@@ -205,11 +205,13 @@ def test_a_misspelled_country_is_used_as_the_country(
 @pytest.mark.parametrize(
     ("text", "home", "expected"),
     [
-        # Guyana is where the diploma is to count; Haiti, only named, is where it is from.
+        # Mexico is only where it happened; the DPI is Guatemala's, as is the user.
+        ("perdi mi DPI cuando me agarraron, mexico, como lo saco", "gt", "gt-documents-dpi"),
+        # Guatemala is where the cousin was lost; the user's Honduras searches for migrants.
         (
-            "Mwen gen diplom enfimye Ayiti, kijan pou yo rekonet li Guyana?",
-            "gy",
-            "gy-certification-diploma-recognition",
+            "lost contact with my cousin, he was crossing guatemala 2 weeks ago",
+            "hn",
+            "hn-emergency-missing-migrants",
         ),
         # The country named is the one asked about: its entries answer better than home's.
         ("perdi el DUI, El Salvador, como lo saco", "gt", "sv-documents-dui"),
