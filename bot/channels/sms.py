@@ -14,8 +14,8 @@ import phonenumbers
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.channels import bodies
 from bot.channels.sms_render import render
+from bot.channels.twilio_http import signed_form
 from bot.channels.twilio_wire import Signatures, twiml
 from bot.content.locales import Locales
 from bot.conversation import payloads
@@ -83,20 +83,11 @@ class SmsChannel:
             "application/x-www-form-urlencoded"
         ):
             return PlainTextResponse("expected a form-encoded Twilio webhook", 415)
-        try:
-            fields = bodies.form(await bodies.read(request, MAX_FORM_BYTES))
-        except bodies.TooLarge:
-            return PlainTextResponse("request too large", 413)
-        except bodies.Malformed:  # the sender's mistake, not ours
-            return PlainTextResponse("malformed form body", 400)
-        url = self.public_base_url + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
-        signature = request.headers.get("x-twilio-signature", "")
-        if not signature or not self.signatures.valid(url, fields, signature):
-            log.warning("rejected an SMS webhook with a missing or wrong signature")
-            return PlainTextResponse("invalid signature", 403)
-        params = dict(fields)
+        params = await signed_form(
+            request, self.signatures, self.public_base_url, MAX_FORM_BYTES, "an SMS webhook"
+        )
+        if isinstance(params, Response):
+            return params
         sid, sender = params.get("MessageSid"), params.get("From")
         if not sid or not sender:
             return PlainTextResponse("MessageSid and From are required", 400)

@@ -8,18 +8,16 @@ which number a MessageSid went to.
 from __future__ import annotations
 
 import json
-import logging
 
 from prometheus_client import CollectorRegistry, Counter
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from bot.channels import bodies
 from bot.channels.broadcast import EVENTS
+from bot.channels.twilio_http import signed_form
 from bot.channels.twilio_wire import Signatures
 from bot.storage import Store
 
-log = logging.getLogger(__name__)
 MAX_FORM_BYTES = 16 * 1024
 STATES = frozenset(
     {"queued", "sending", "sent", "delivered", "undelivered", "failed", "read", "accepted"}
@@ -48,20 +46,11 @@ class StatusCallbacks:
 
     async def endpoint(self, request: Request) -> Response:
         """Record one status callback."""
-        try:
-            fields = bodies.form(await bodies.read(request, MAX_FORM_BYTES))
-        except bodies.TooLarge:
-            return PlainTextResponse("request too large", 413)
-        except bodies.Malformed:
-            return PlainTextResponse("malformed form body", 400)
-        url = self.public_base_url + request.url.path
-        if request.url.query:
-            url += "?" + request.url.query
-        signature = request.headers.get("x-twilio-signature", "")
-        if not signature or not self.signatures.valid(url, fields, signature):
-            log.warning("rejected a status callback with a missing or wrong signature")
-            return PlainTextResponse("invalid signature", 403)
-        params = dict(fields)
+        params = await signed_form(
+            request, self.signatures, self.public_base_url, MAX_FORM_BYTES, "a status callback"
+        )
+        if isinstance(params, Response):
+            return params
         sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "")
         alert = request.query_params.get("alert", "")
         channel = request.query_params.get("channel", "")
