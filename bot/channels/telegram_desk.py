@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 TOPIC_NAME = 128  # characters Telegram allows in a topic's name
 HELP = (
     "Reply in this topic to answer the user: the first moderator to reply holds the "
-    "conversation. /close gives it back to the bot. The user's number or Telegram id is never "
-    "shown here."
+    "conversation. /close gives it back to the bot. /open ALIAS (from the unanswered report) "
+    "opens a conversation with that user when they next write. The user's number or Telegram "
+    "id is never shown here."
 )
 
 
@@ -94,6 +95,7 @@ class ModeratorHandlers:
         group = filters.Chat(self.chat_id) & ~filters.UpdateType.EDITED
         application.add_handler(CommandHandler("close", self.on_close, filters=group))
         application.add_handler(CommandHandler("help", self.on_help, filters=group))
+        application.add_handler(CommandHandler("open", self.on_open, filters=group))
         application.add_handler(
             MessageHandler(group & filters.TEXT & ~filters.COMMAND, self.on_text)
         )
@@ -117,6 +119,14 @@ class ModeratorHandlers:
         note = await self.handovers.close(str(thread), _name(update))
         if note:
             await self.handovers.desk.post(str(thread), note)
+
+    async def on_open(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/open ALIAS: talk to that user (from the unanswered report) when they next write."""
+        message = update.effective_message
+        if message is None:
+            return
+        alias = (context.args or [""])[0].strip()
+        await message.reply_text(await self.handovers.invite(alias, _name(update)))
 
     async def on_help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/help in the group."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -36,6 +37,8 @@ from bot.library import Library
 from bot.storage import Store
 
 log = logging.getLogger(__name__)
+INVITE = "handover-invite:"  # + alias: a moderator asked to talk to this user
+ALIAS = re.compile(r"u[0-9a-f]{15}")
 DAY = 86_400.0
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -135,13 +138,17 @@ class Handovers:
                 await self.desk.post(state.thread, f"{state.alias}: {outcome.relay}")
                 await self.states.save(key, state.touched(self.clock()))
             return outcome
-        if outcome.handover is None:
-            return outcome
-        reply, session = await self._open(key, message, session, outcome.handover)
+        reason = outcome.handover
+        if reason is None:
+            if session.opted_out or not await self._invited(key):
+                return outcome
+            reason = "moderator"  # a moderator asked, from the unanswered report's alias
+        reply, session = await self._open(key, message, session, reason)
         return _with_reply(replace(outcome, session=session), reply, split)
 
     async def forget(self, key: str) -> None:
         """The user asked to be forgotten: close the thread and delete the relay state."""
+        await self.store.delete(INVITE + pseudonym(key))
         state = await self.states.load(key)
         if state is not None:
             note = "The user asked to be forgotten: Puente deleted all it kept about them."
@@ -188,7 +195,27 @@ class Handovers:
         # The turns are in the thread now: the session need not keep them.
         return compose.reply(compose.t(ASKED)), replace(session, held=True, recent=(), unsure=0)
 
+    async def _invited(self, key: str) -> bool:
+        # One read per message while handover is on: the price of letting a moderator reach
+        # out to a user known only by alias, without keeping any address for them.
+        name = INVITE + pseudonym(key)
+        if await self.store.load(name) is None:
+            return False
+        await self.store.delete(name)
+        return True
+
     # Called by the desk, for moderators ------------------------------------------------
+
+    async def invite(self, alias: str, moderator: str) -> str:
+        """Open a conversation with `alias` (the unanswered report's) when they next write."""
+        if not ALIAS.fullmatch(alias):
+            return "Give the alias from the unanswered report: /open u1a2b3c4d5e6f7a8"
+        record = json.dumps({"by": moderator, "at": self.clock()})
+        await self.store.save(INVITE + alias, record)
+        return (
+            f"{moderator} asked for {alias}: when they next write, their conversation opens "
+            f"here. Puente cannot write to them first; it keeps no address for them."
+        )
 
     async def from_moderator(self, thread: str, moderator: str, text: str) -> str | None:
         """Relay a moderator's reply; return a note for the thread, if there is one."""

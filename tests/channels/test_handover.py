@@ -329,3 +329,32 @@ async def test_the_handovers_report_lists_them_by_country_and_outcome(
     html_args = ["report", "handovers", "--store", store, "--html", str(page)]
     assert await asyncio.to_thread(main, html_args) == 0
     assert "Handovers" in page.read_text()
+
+
+async def test_a_moderator_opens_a_conversation_from_the_unanswered_reports_alias(
+    desk: Desk,
+) -> None:
+    from bot.conversation.unanswered import pseudonym
+    from bot.storage import session_key
+
+    assert await desk.sms("where can I fix my fridge")  # not answered: in the report by alias
+    alias = pseudonym(session_key("a-long-test-session-secret", "sms", NUMBER))
+    general = group_update(0, f"/open {alias}", "Marta")
+    del general["message"]["message_thread_id"], general["message"]["is_topic_message"]
+    await desk.telegram(general)
+    sent = [p["text"] for m, p in desk.bot.calls if m == "sendMessage"]
+    deadline = time.monotonic() + 10
+    while not any("when they next write" in t for t in sent):
+        assert time.monotonic() < deadline, sent
+        await asyncio.sleep(0.02)
+        sent = [p["text"] for m, p in desk.bot.calls if m == "sendMessage"]
+    assert desk.bot.topics == {}  # nothing is sent to the user first: no address is kept
+
+    reply = await desk.sms("lost passport in trinidad")
+    assert "Lost passport" in reply and "asked a person" in reply  # answered, and told
+    thread = await desk.bot.wait_topic()
+    await desk.bot.wait_in_topic(thread, f"Alias: {alias}")
+    await desk.moderator(thread, "Hello, I am Marta. Did the police give you a report?")
+    [first] = await desk.twilio.wait_to(NUMBER, 1)
+    assert "Did the police give you a report?" in first
+    assert "5550177" not in everything_the_group_saw(desk.bot)
