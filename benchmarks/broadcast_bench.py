@@ -66,7 +66,7 @@ def _worker(args: argparse.Namespace) -> int:
 
     from bot.channels.alert_send import AlertSender
     from bot.channels.broadcast import Broadcaster
-    from bot.channels.twilio_rest import TwilioRest
+    from bot.channels.twilio_send import TwilioRest
     from bot.channels.whatsapp_window import Window
     from bot.library import Library, build_snapshot
     from bot.storage import open_store

@@ -58,6 +58,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS inbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, "
     "id TEXT NOT NULL, user TEXT NOT NULL, data TEXT NOT NULL, enqueued REAL NOT NULL, "
     "available REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, UNIQUE (queue, id))",
+    "CREATE INDEX IF NOT EXISTS inbox_queue ON inbox (queue, seq)",
     "CREATE TABLE IF NOT EXISTS inbox_busy (queue TEXT NOT NULL, user TEXT NOT NULL, "
     "until REAL NOT NULL, PRIMARY KEY (queue, user))",
     # Alert subscriptions (issue 16): the one table that holds an address, until unsubscribed.
@@ -313,16 +314,22 @@ class SqliteStore(Store):
                 "SELECT id, user, data, enqueued, available, attempts FROM inbox "
                 "WHERE queue = ? ORDER BY seq",
                 (queue,),
-            ).fetchall()
-            taken: list[Claimed] = []
+            )
+            # Read in order only as far as the items taken: a broadcast's queue holds one item
+            # per recipient, and reading all of it at each claim made a large one crawl.
+            picked: list[tuple[str, str, str, float, int]] = []
             seen: set[str] = set()
-            for item, user, data, enqueued, available, attempts in rows:
-                if len(taken) >= limit:
-                    break
-                first = user not in seen  # a user's later items wait for the earlier
-                seen.add(user)
-                if not first or user in busy or available > now:
-                    continue
+            while len(picked) < limit and (chunk := rows.fetchmany(256)):
+                for item, user, data, enqueued, available, attempts in chunk:
+                    if len(picked) >= limit:
+                        break
+                    first = user not in seen  # a user's later items wait for the earlier
+                    seen.add(user)
+                    if first and user not in busy and available <= now:
+                        picked.append((item, user, data, enqueued, attempts))
+            rows.close()
+            taken: list[Claimed] = []
+            for item, user, data, enqueued, attempts in picked:
                 self._db.execute(
                     "UPDATE inbox SET available = ?, attempts = attempts + 1 "
                     "WHERE queue = ? AND id = ?",
