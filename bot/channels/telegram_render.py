@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
+from bot.channels.packing import pack
 from bot.conversation import payloads
 from bot.conversation.messages import Choice, Reply
 
@@ -74,31 +75,6 @@ def render(reply: Reply, translate: Translate) -> list[Outgoing]:
         blocks.append(f"<i>{escape(reply.footer)}</i>")
     if reply.ask_feedback:
         blocks.append(escape(translate(reply.language, "Was this helpful?")))
-    parts = _split(blocks)
+    parts = pack(blocks, LIMIT)
     buttons = _buttons(reply.choices, reply.ask_feedback, translate, reply.language)
     return [Outgoing(p, buttons if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
-
-
-def _split(blocks: list[str]) -> list[str]:
-    """Join paragraphs into messages of at most LIMIT characters, breaking between paragraphs."""
-    parts: list[str] = []
-    current = ""
-    for block in blocks:
-        while len(block) > LIMIT:  # a single paragraph longer than a message: cut at a line
-            cut = block.rfind("\n", 0, LIMIT)
-            cut = cut if cut > 0 else block.rfind(" ", 0, LIMIT)
-            cut = cut if cut > 0 else LIMIT
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(block[:cut])
-            block = block[cut:].lstrip()
-        joined = f"{current}\n\n{block}" if current else block
-        if len(joined) > LIMIT:
-            parts.append(current)
-            current = block
-        else:
-            current = joined
-    if current:
-        parts.append(current)
-    return parts

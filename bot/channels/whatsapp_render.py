@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.channels.packing import pack
 from bot.conversation.messages import Reply
 
 LIMIT = 1600  # characters of one WhatsApp message body through Twilio
@@ -51,29 +52,4 @@ def render(reply: Reply, translate: Translate) -> list[str]:
         blocks.append("\n".join(lines))
     if reply.ask_feedback:
         blocks.append(translate(lang, "Reply 0 if this did not help."))
-    return split(blocks)
-
-
-def split(blocks: list[str]) -> list[str]:
-    """Join paragraphs into messages of at most LIMIT characters, breaking between them."""
-    parts: list[str] = []
-    current = ""
-    for block in blocks:
-        while len(block) > LIMIT:  # one paragraph longer than a message: cut at a line or word
-            cut = block.rfind("\n", 0, LIMIT)
-            cut = cut if cut > 0 else block.rfind(" ", 0, LIMIT)
-            cut = cut if cut > 0 else LIMIT
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(block[:cut].rstrip())
-            block = block[cut:].lstrip()
-        joined = f"{current}\n\n{block}" if current else block
-        if len(joined) > LIMIT:
-            parts.append(current)
-            current = block
-        else:
-            current = joined
-    if current:
-        parts.append(current)
-    return parts
+    return pack(blocks, LIMIT)
