@@ -45,13 +45,9 @@ local function head(before)
   return first
 end
 """
-# ARGV: base, ticket, waiter ms, holder ms. 1: the turn is the ticket's; 0: wait.
-_TAKE = (
-    _HEAD
-    + """
-local ticket = ARGV[2]
-redis.call('SET', base .. ticket, '1', 'PX', ARGV[3])
-redis.call('RPUSH', queue, ticket)
+# The end of taking and of checking: the queue lives while anyone holds or waits, and a ticket
+# at the head holds the turn for the holder's lease.
+_HOLD_IF_FIRST = """
 redis.call('PEXPIRE', queue, ARGV[4])
 if head(redis.call('LINDEX', queue, 0)) == ticket then
   redis.call('SET', base .. ticket, '1', 'PX', ARGV[4])
@@ -59,6 +55,15 @@ if head(redis.call('LINDEX', queue, 0)) == ticket then
 end
 return 0
 """
+# ARGV: base, ticket, waiter ms, holder ms. 1: the turn is the ticket's; 0: wait.
+_TAKE = (
+    _HEAD
+    + """
+local ticket = ARGV[2]
+redis.call('SET', base .. ticket, '1', 'PX', ARGV[3])
+redis.call('RPUSH', queue, ticket)
+"""
+    + _HOLD_IF_FIRST
 )
 # ARGV as for take. -1: the ticket was dropped (this waiter was unseen too long): take again.
 _CHECK = (
@@ -67,13 +72,8 @@ _CHECK = (
 local ticket = ARGV[2]
 if not redis.call('LPOS', queue, ticket) then return -1 end
 redis.call('SET', base .. ticket, '1', 'PX', ARGV[3])
-redis.call('PEXPIRE', queue, ARGV[4])
-if head(redis.call('LINDEX', queue, 0)) == ticket then
-  redis.call('SET', base .. ticket, '1', 'PX', ARGV[4])
-  return 1
-end
-return 0
 """
+    + _HOLD_IF_FIRST
 )
 # ARGV: base, ticket, waiter ms. Release, or give up waiting: the next in line is woken.
 _LEAVE = (
